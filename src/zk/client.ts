@@ -1,0 +1,640 @@
+import type { Socket } from 'node:net';
+import { EventEmitter } from 'eventemitter3';
+import { CreateMode, type Event as RawEvent } from 'node-zookeeper-client';
+import { InvalidArgumentError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import {
+  parseConnectionString,
+  type ConnectionStringOptions,
+  type ParsedConnectionString,
+  type ServerAddress,
+} from './connection-string.js';
+import {
+  ClientClosedError,
+  ConnectTimeoutError,
+  NodeExistsError,
+  NoNodeError,
+  OperationTimeoutError,
+  SessionExpiredError,
+  type ZooKeeperError,
+} from './errors.js';
+import { joinPath, parentPath, validatePath } from './paths.js';
+import { retry, type RetryPolicy } from './retry.js';
+import { ZkState, type ZkClientEvents } from './states.js';
+import { ZkTransaction } from './transaction.js';
+import {
+  OPEN_ACL_UNSAFE,
+  type Acl,
+  type CreateOptions,
+  type DeleteOptions,
+  type SetOptions,
+  type Stat,
+  type Watcher,
+} from './types.js';
+import {
+  createRawClient,
+  destroyRawClient,
+  fromRawAcl,
+  rawPhase,
+  rawSessionId,
+  rawSocket,
+  toRawAcl,
+  toStat,
+  toWatchEvent,
+  toZooKeeperError,
+  type RawClient,
+} from './underlying.js';
+
+/** Options for {@link ZkClient}. */
+export interface ZkClientOptions {
+  /** The session timeout asked of the server (it clamps it to its limits). @defaultValue `10000` */
+  readonly sessionTimeoutMs?: number;
+  /** How long {@link ZkClient.start} waits for the first connection. @defaultValue `15000` */
+  readonly connectTimeoutMs?: number;
+  /** How long one request may wait for its answer (including while disconnected). @defaultValue `10000` */
+  readonly requestTimeoutMs?: number;
+  /**
+   * How long a connection may stay silent before it is dropped and another
+   * server tried (the client pings after a third of the session timeout).
+   * @defaultValue two thirds of the negotiated session timeout
+   */
+  readonly readTimeoutMs?: number;
+  /** Pause between reconnect rounds over all servers (randomised up to this). @defaultValue `200` */
+  readonly reconnectDelayMs?: number;
+  /** The policy {@link ZkClient.retry} uses when given none. @defaultValue kazoo's: 1 retry after 100 ms */
+  readonly retry?: RetryPolicy;
+  /** Where to log state changes. @defaultValue {@link silentLogger} */
+  readonly logger?: Logger;
+  /** How to complete `zookeeper:` URLs and empty connection strings. */
+  readonly connection?: ConnectionStringOptions;
+}
+
+/** Data and metadata of a node, from {@link ZkClient.get}. */
+export interface NodeData {
+  /** The node's data (empty when it has none). */
+  readonly data: Buffer;
+  /** The node's metadata. */
+  readonly stat: Stat;
+}
+
+/** A node's ACL and metadata, from {@link ZkClient.getAcl}. */
+export interface NodeAcl {
+  /** The ACL entries. */
+  readonly acl: Acl[];
+  /** The node's metadata. */
+  readonly stat: Stat;
+}
+
+/** Data a node can hold: bytes, or a string stored as UTF-8. */
+export type NodeDataInput = Uint8Array | string;
+
+interface PendingRequest {
+  readonly raw: RawClient;
+  readonly path: string | undefined;
+  readonly timer: NodeJS.Timeout;
+  readonly reject: (error: Error) => void;
+}
+
+const LOG_PREFIX = 'zookeeper';
+
+/** ZooKeeper's default limit on one node's data (jute.maxbuffer). */
+const MAX_DATA_BYTES = 1024 * 1024;
+
+function toBuffer(path: string, data: NodeDataInput | undefined): Buffer {
+  let bytes: Buffer;
+  if (data === undefined) bytes = Buffer.alloc(0);
+  else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
+  else if (data instanceof Uint8Array) bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  else throw new InvalidArgumentError(`data for ${path} must be a Uint8Array or a string, got ${typeof data}`);
+  if (bytes.length > MAX_DATA_BYTES) {
+    throw new InvalidArgumentError(`data for ${path} is ${bytes.length} bytes; ZooKeeper's limit is ${MAX_DATA_BYTES}`);
+  }
+  return bytes;
+}
+
+function checkTimeout(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * A ZooKeeper client with a promise API, kazoo's connection states and the
+ * gaps of `node-zookeeper-client` closed: a connect timeout, per-request
+ * timeouts, a read timeout that notices a silent server, `LOST` declared
+ * once the session timeout has passed while suspended (as Curator does),
+ * and a fresh session opened by itself after a session is lost.
+ *
+ * @example
+ * ```ts
+ * const zk = new ZkClient('127.0.0.1:2181');
+ * zk.on('state', (state) => console.log('now', state));
+ * await zk.start();
+ * await zk.create('/app/config', '{"debug":false}', { makepath: true });
+ * const { data } = await zk.get('/app/config');
+ * await zk.close();
+ * ```
+ */
+export class ZkClient extends EventEmitter<ZkClientEvents> {
+  readonly #target: ParsedConnectionString;
+  readonly #sessionTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #readTimeoutMs: number | undefined;
+  readonly #reconnectDelayMs: number;
+  readonly #retryPolicy: RetryPolicy;
+  readonly #logger: Logger;
+
+  #raw: RawClient | undefined;
+  #state: ZkState = ZkState.LOST;
+  #sessionId = 0n;
+  #closed = false;
+  #starting: Promise<void> | undefined;
+  #lostTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #watchedSocket: Socket | undefined;
+  #lastReceived = 0;
+  readonly #pending = new Set<PendingRequest>();
+
+  /**
+   * @param connection - a connection string or `zookeeper:` URL (see
+   *   {@link parseConnectionString}); empty means `ZC_ZK_CONNECTION_STRING`
+   *   or 127.0.0.1:2181
+   * @param options - timeouts, retry policy, logger
+   * @throws ConnectionStringError when the connection string is malformed
+   * @throws InvalidArgumentError when an option is out of range
+   */
+  constructor(connection?: string, options: ZkClientOptions = {}) {
+    super();
+    this.#target = parseConnectionString(connection, options.connection);
+    this.#sessionTimeoutMs = checkTimeout('sessionTimeoutMs', options.sessionTimeoutMs, 10_000);
+    this.#connectTimeoutMs = checkTimeout('connectTimeoutMs', options.connectTimeoutMs, 15_000);
+    this.#requestTimeoutMs = checkTimeout('requestTimeoutMs', options.requestTimeoutMs, 10_000);
+    this.#readTimeoutMs =
+      options.readTimeoutMs === undefined ? undefined : checkTimeout('readTimeoutMs', options.readTimeoutMs, 0);
+    this.#reconnectDelayMs = checkTimeout('reconnectDelayMs', options.reconnectDelayMs, 200);
+    this.#retryPolicy = options.retry ?? {};
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** The current connection state. */
+  get state(): ZkState {
+    return this.#state;
+  }
+
+  /** Whether the client is connected (state `CONNECTED`). */
+  get connected(): boolean {
+    return this.#state === ZkState.CONNECTED;
+  }
+
+  /** The current session's id, or `0n` without a session. */
+  get sessionId(): bigint {
+    return this.#sessionId;
+  }
+
+  /** The current session's password (for tests that force session expiry). */
+  get sessionPassword(): Buffer {
+    return this.#raw?.getSessionPassword() ?? Buffer.alloc(16);
+  }
+
+  /** The session timeout the server granted, or the one asked for before connecting. */
+  get sessionTimeoutMs(): number {
+    return this.connected && this.#raw !== undefined ? this.#raw.getSessionTimeout() : this.#sessionTimeoutMs;
+  }
+
+  /** The servers this client connects to. */
+  get servers(): readonly ServerAddress[] {
+    return this.#target.servers;
+  }
+
+  /** The chroot all paths are relative to, if the connection string had one. */
+  get chroot(): string | undefined {
+    return this.#target.chroot;
+  }
+
+  /** For a `zookeeper:` URL: the node path it named. */
+  get urlPath(): string | undefined {
+    return this.#target.path;
+  }
+
+  /** The servers and chroot as a plain connection string. */
+  get connectionString(): string {
+    return this.#target.connectionString;
+  }
+
+  /** Whether {@link ZkClient.start} has been called and {@link ZkClient.stop} has not. */
+  get started(): boolean {
+    return this.#raw !== undefined;
+  }
+
+  /**
+   * Connects and resolves once `CONNECTED`. After that the client stays
+   * connected by itself until stopped. Calling it again while started waits
+   * for the connection. A client can be started again after {@link stop}.
+   *
+   * @param options - `timeoutMs` overrides the constructor's `connectTimeoutMs`
+   * @throws ConnectTimeoutError (after stopping the client) when no server answered in time
+   * @throws ClientClosedError after {@link close}
+   */
+  start(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClientClosedError());
+    if (this.#raw === undefined) {
+      this.#raw = this.#openRaw();
+      this.#startWatchdog();
+    }
+    if (this.connected) return Promise.resolve();
+    this.#starting ??= this.#waitFirstConnection(checkTimeout('timeoutMs', options.timeoutMs, this.#connectTimeoutMs));
+    return this.#starting;
+  }
+
+  async #waitFirstConnection(timeoutMs: number): Promise<void> {
+    try {
+      const connected = await this.waitForState(ZkState.CONNECTED, timeoutMs);
+      if (!connected) {
+        await this.stop();
+        throw new ConnectTimeoutError(this.connectionString, timeoutMs);
+      }
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  /**
+   * Waits until the client reaches `state` (resolves `true` at once if it is
+   * there), or `timeoutMs` passes (resolves `false`).
+   */
+  waitForState(state: ZkState, timeoutMs: number): Promise<boolean> {
+    if (this.#state === state) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onState = (now: ZkState): void => {
+        if (now !== state) return;
+        clearTimeout(timer);
+        this.off('state', onState);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('state', onState);
+        resolve(false);
+      }, timeoutMs);
+      this.on('state', onState);
+    });
+  }
+
+  /**
+   * Closes the session (its ephemeral nodes go at once), fails every
+   * request still waiting with {@link ClientClosedError} and reports
+   * `LOST`. Idempotent.
+   */
+  async stop(): Promise<void> {
+    const raw = this.#raw;
+    if (raw === undefined) return;
+    this.#raw = undefined;
+    this.#stopWatchdog();
+    this.#clearLostTimer();
+    this.#failPending(raw, (path) => new ClientClosedError(path));
+    await this.#closeRaw(raw);
+    this.#sessionId = 0n;
+    this.#setState(ZkState.LOST);
+  }
+
+  /** Stops the client for good: a closed client cannot be started again. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.stop();
+  }
+
+  /**
+   * Creates a node and returns its path (with the sequence number appended
+   * for sequential nodes).
+   *
+   * @throws NodeExistsError, NoNodeError (missing parent without `makepath`), NoChildrenForEphemeralsError
+   */
+  async create(path: string, data?: NodeDataInput, options: CreateOptions = {}): Promise<string> {
+    validatePath(path, options.sequence === true);
+    const bytes = toBuffer(path, data);
+    const mode =
+      (options.ephemeral === true ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT) + (options.sequence === true ? 2 : 0);
+    const acl = toRawAcl(options.acl ?? OPEN_ACL_UNSAFE);
+    const createOnce = (): Promise<string> =>
+      this.#request<string>(path, (raw, done) => raw.create(path, bytes, acl, mode, (error, created) => done(error, created)));
+    if (options.makepath !== true) return createOnce();
+    try {
+      return await createOnce();
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      await this.ensurePath(parentPath(path));
+      return createOnce();
+    }
+  }
+
+  /** Creates `path` and any missing ancestors as empty persistent nodes; existing ones are left alone. */
+  async ensurePath(path: string, acl: readonly Acl[] = OPEN_ACL_UNSAFE): Promise<void> {
+    validatePath(path);
+    if (path === '/' || (await this.exists(path)) !== null) return;
+    const names = path.slice(1).split('/');
+    let current = '';
+    for (const name of names) {
+      current = `${current}/${name}`;
+      try {
+        await this.create(current, undefined, { acl });
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Reads a node's data and metadata; `watcher` is called once on the next
+   * change or deletion.
+   *
+   * @throws NoNodeError
+   */
+  async get(path: string, watcher?: Watcher): Promise<NodeData> {
+    validatePath(path);
+    return this.#request<NodeData>(path, (raw, done) => {
+      const callback = (error: unknown, data: Buffer | undefined, stat: Parameters<typeof toStat>[0]): void =>
+        error ? done(error) : done(null, { data: data ?? Buffer.alloc(0), stat: toStat(stat) });
+      if (watcher === undefined) raw.getData(path, callback);
+      else raw.getData(path, (event: RawEvent) => watcher(toWatchEvent(event)), callback);
+    });
+  }
+
+  /**
+   * Returns a node's metadata, or `null` when it does not exist; `watcher`
+   * is called once when it is created, changed or deleted.
+   */
+  async exists(path: string, watcher?: Watcher): Promise<Stat | null> {
+    validatePath(path);
+    return this.#request<Stat | null>(path, (raw, done) => {
+      const callback = (error: unknown, stat: Parameters<typeof toStat>[0] | null): void =>
+        error ? done(error) : done(null, stat ? toStat(stat) : null);
+      if (watcher === undefined) raw.exists(path, callback);
+      else raw.exists(path, (event: RawEvent) => watcher(toWatchEvent(event)), callback);
+    });
+  }
+
+  /**
+   * Lists a node's children (names, not paths); `watcher` is called once
+   * when a child is added or removed or the node is deleted.
+   *
+   * @throws NoNodeError
+   */
+  async getChildren(path: string, watcher?: Watcher): Promise<string[]> {
+    validatePath(path);
+    return this.#request<string[]>(path, (raw, done) => {
+      const callback = (error: unknown, children: string[]): void => (error ? done(error) : done(null, children));
+      if (watcher === undefined) raw.getChildren(path, callback);
+      else raw.getChildren(path, (event: RawEvent) => watcher(toWatchEvent(event)), callback);
+    });
+  }
+
+  /**
+   * Replaces a node's data and returns its new metadata.
+   *
+   * @throws NoNodeError, BadVersionError (when `version` is given and differs)
+   */
+  async set(path: string, data: NodeDataInput, options: SetOptions = {}): Promise<Stat> {
+    validatePath(path);
+    const bytes = toBuffer(path, data);
+    return this.#request<Stat>(path, (raw, done) =>
+      raw.setData(path, bytes, options.version ?? -1, (error, stat) => (error ? done(error) : done(null, toStat(stat)))),
+    );
+  }
+
+  /**
+   * Deletes a node; with `recursive`, its descendants first (depth first,
+   * as deep as the tree goes).
+   *
+   * @throws NoNodeError, NotEmptyError, BadVersionError
+   */
+  async delete(path: string, options: DeleteOptions = {}): Promise<void> {
+    validatePath(path);
+    if (options.recursive === true) {
+      let children: string[] = [];
+      try {
+        children = await this.getChildren(path);
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+      for (const child of children) {
+        try {
+          await this.delete(joinPath(path, child), { recursive: true });
+        } catch (error) {
+          if (!(error instanceof NoNodeError)) throw error;
+        }
+      }
+    }
+    await this.#request<void>(path, (raw, done) => raw.remove(path, options.version ?? -1, (error) => done(error)));
+  }
+
+  /** Reads a node's ACL. @throws NoNodeError */
+  async getAcl(path: string): Promise<NodeAcl> {
+    validatePath(path);
+    return this.#request(path, (raw, done) =>
+      raw.getACL(path, (error, acl, stat) => (error ? done(error) : done(null, { acl: fromRawAcl(acl), stat: toStat(stat) }))),
+    );
+  }
+
+  /** Starts a multi-operation transaction: all its operations happen, or none. */
+  transaction(): ZkTransaction {
+    return new ZkTransaction((commit) => this.#request(undefined, (raw, done) => commit(raw, done)));
+  }
+
+  /**
+   * Runs `operation` with the client's retry policy (or `policy`): it is
+   * run again after connection loss, request timeouts and session expiry.
+   * See {@link retry}.
+   */
+  retry<T>(operation: (attempt: number) => Promise<T>, policy?: RetryPolicy): Promise<T> {
+    return retry(operation, { ...this.#retryPolicy, ...policy });
+  }
+
+  /**
+   * Sends one request on the current underlying client, with a timeout and
+   * bookkeeping so it fails (instead of hanging) when the session is
+   * replaced or the client stopped.
+   */
+  #request<T>(
+    path: string | undefined,
+    send: (raw: RawClient, done: (error: unknown, value?: T) => void) => void,
+  ): Promise<T> {
+    const raw = this.#raw;
+    if (raw === undefined) {
+      return Promise.reject(new ClientClosedError(path));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const entry: PendingRequest = {
+        raw,
+        path,
+        reject,
+        timer: setTimeout(() => {
+          this.#pending.delete(entry);
+          reject(new OperationTimeoutError(path, this.#requestTimeoutMs));
+        }, this.#requestTimeoutMs),
+      };
+      this.#pending.add(entry);
+      const done = (error: unknown, value?: T): void => {
+        if (!this.#pending.delete(entry)) return;
+        clearTimeout(entry.timer);
+        if (error) reject(toZooKeeperError(error, path));
+        else resolve(value as T);
+      };
+      try {
+        send(raw, done);
+      } catch (error) {
+        done(error);
+      }
+    });
+  }
+
+  #failPending(raw: RawClient, makeError: (path: string | undefined) => ZooKeeperError): void {
+    for (const entry of this.#pending) {
+      if (entry.raw !== raw) continue;
+      this.#pending.delete(entry);
+      clearTimeout(entry.timer);
+      entry.reject(makeError(entry.path));
+    }
+  }
+
+  #openRaw(): RawClient {
+    const raw = createRawClient(this.#target.servers, this.#target.chroot, this.#sessionTimeoutMs, this.#reconnectDelayMs);
+    raw.on('connected', () => this.#onConnected(raw));
+    raw.on('disconnected', () => this.#onDisconnected(raw));
+    raw.on('expired', () => this.#onExpired(raw));
+    raw.on('authenticationFailed', () => this.#onAuthenticationFailed(raw));
+    raw.connect();
+    return raw;
+  }
+
+  #onConnected(raw: RawClient): void {
+    if (raw !== this.#raw) return;
+    this.#clearLostTimer();
+    const sessionId = rawSessionId(raw);
+    const isNew = sessionId !== this.#sessionId;
+    this.#sessionId = sessionId;
+    this.#setState(ZkState.CONNECTED);
+    if (isNew) {
+      this.#logger.info({ sessionId: sessionId.toString(16) }, `${LOG_PREFIX}: new session`);
+      this.#emitSafely('session', sessionId);
+    }
+  }
+
+  #onDisconnected(raw: RawClient): void {
+    if (raw !== this.#raw || this.#state !== ZkState.CONNECTED) return;
+    this.#setState(ZkState.SUSPENDED);
+    // The server expires the session once it has not heard from us for the
+    // session timeout; past that, waiting for a reconnect is pointless.
+    const timeoutMs = raw.getSessionTimeout();
+    this.#lostTimer = setTimeout(() => {
+      this.#lostTimer = undefined;
+      if (raw === this.#raw && this.#state === ZkState.SUSPENDED) {
+        this.#logger.warn(`${LOG_PREFIX}: no connection for the session timeout (${timeoutMs} ms); session lost`);
+        this.#replaceSession(raw);
+      }
+    }, timeoutMs);
+  }
+
+  #onExpired(raw: RawClient): void {
+    if (raw !== this.#raw) return;
+    this.#logger.warn(`${LOG_PREFIX}: session expired`);
+    this.#replaceSession(raw);
+  }
+
+  #onAuthenticationFailed(raw: RawClient): void {
+    if (raw !== this.#raw) return;
+    this.#logger.error(`${LOG_PREFIX}: authentication failed; stopping`);
+    void this.stop();
+  }
+
+  /** Drops a lost session's client and opens a new one, then reports `LOST`. */
+  #replaceSession(old: RawClient): void {
+    this.#clearLostTimer();
+    this.#failPending(old, (path) => new SessionExpiredError(path));
+    destroyRawClient(old);
+    this.#sessionId = 0n;
+    // The new client exists before LOST is reported, so listeners that call
+    // ZooKeeper from their handler reach the new session.
+    this.#raw = this.#openRaw();
+    this.#setState(ZkState.LOST);
+  }
+
+  async #closeRaw(raw: RawClient): Promise<void> {
+    // A connected client sends closeSession and the server closes the
+    // socket; wait for that briefly so ephemeral nodes go at once.
+    if (rawPhase(raw) === 'connected') {
+      const closed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        raw.once('disconnected', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      raw.close();
+      await closed;
+    }
+    destroyRawClient(raw);
+  }
+
+  #setState(state: ZkState): void {
+    const previous = this.#state;
+    if (state === previous) return;
+    this.#state = state;
+    this.#logger.info(`${LOG_PREFIX}: state ${previous} -> ${state}`);
+    this.#emitSafely('state', state, previous);
+  }
+
+  // A throwing listener must not break the client's own bookkeeping.
+  #emitSafely<E extends keyof ZkClientEvents>(event: E, ...args: ZkClientEvents[E]): void {
+    for (const listener of this.listeners(event)) {
+      try {
+        (listener as (...a: ZkClientEvents[E]) => void)(...args);
+      } catch (error) {
+        this.#logger.error({ err: error }, `${LOG_PREFIX}: a '${event}' listener threw`);
+      }
+    }
+  }
+
+  #clearLostTimer(): void {
+    if (this.#lostTimer !== undefined) clearTimeout(this.#lostTimer);
+    this.#lostTimer = undefined;
+  }
+
+  /**
+   * node-zookeeper-client never checks that the server answers: a frozen
+   * server or a handshake that never completes leaves it waiting for ever.
+   * This timer drops a socket that has been silent too long, so the client
+   * reconnects (to another server if it has one).
+   */
+  #startWatchdog(): void {
+    const limit = (): number => this.#readTimeoutMs ?? Math.floor((this.sessionTimeoutMs * 2) / 3);
+    const tick = (): void => {
+      const raw = this.#raw;
+      if (raw === undefined) return;
+      const socket = rawSocket(raw);
+      const now = Date.now();
+      if (socket !== this.#watchedSocket) {
+        this.#watchedSocket = socket;
+        this.#lastReceived = now;
+        socket?.on('data', () => {
+          if (socket === this.#watchedSocket) this.#lastReceived = Date.now();
+        });
+      } else if (socket !== undefined && !socket.connecting && !socket.destroyed && rawPhase(raw) !== 'other') {
+        if (now - this.#lastReceived > limit()) {
+          this.#logger.warn(`${LOG_PREFIX}: no answer from the server for ${now - this.#lastReceived} ms; reconnecting`);
+          socket.destroy();
+        }
+      }
+      this.#watchdog = setTimeout(tick, Math.max(20, Math.min(250, limit() / 8)));
+      this.#watchdog.unref();
+    };
+    tick();
+  }
+
+  #stopWatchdog(): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#watchedSocket = undefined;
+  }
+}

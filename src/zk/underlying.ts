@@ -1,0 +1,136 @@
+// Everything that knows node-zookeeper-client's shapes and internals lives
+// here, so the rest of src/zk/ speaks only our own types. The package is
+// unmaintained and pinned; the internals used below are stable in 1.1.3.
+import type { Socket } from 'node:net';
+import {
+  ACL,
+  createClient,
+  Event,
+  Exception,
+  Id,
+  type Client,
+  type Stat as RawStat,
+} from 'node-zookeeper-client';
+import { InvalidArgumentError } from '../errors.js';
+import { errorForCode, type ZooKeeperError } from './errors.js';
+import type { ServerAddress } from './connection-string.js';
+import type { Acl, Stat, WatchEvent } from './types.js';
+import { WatchEventType } from './types.js';
+
+/** The parts of node-zookeeper-client's ConnectionManager we look at. */
+interface RawConnectionManager {
+  servers: { host: string; port: number }[];
+  socket: Socket | undefined;
+  state: number;
+  sessionTimeout: number;
+}
+
+/** ConnectionManager states (lib/ConnectionManager.js). */
+const RAW_CONNECTING = 1;
+const RAW_CONNECTED = 2;
+
+export type RawClient = Client;
+
+/** Creates an unconnected client for `servers` with the chroot, honouring IPv6 hosts. */
+export function createRawClient(
+  servers: readonly ServerAddress[],
+  chroot: string | undefined,
+  sessionTimeoutMs: number,
+  spinDelayMs: number,
+): RawClient {
+  // The library splits host:port on ':' and cannot read IPv6 hosts, so it is
+  // given placeholders and then the real list (same length, so its connect
+  // timeout per server stays right).
+  const placeholder = servers.map(() => '127.0.0.1:2181').join(',') + (chroot ?? '');
+  const client = createClient(placeholder, { sessionTimeout: sessionTimeoutMs, spinDelay: spinDelayMs, retries: 0 });
+  const shuffled = servers.map((server) => ({ host: server.host, port: server.port }));
+  for (let i = shuffled.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  manager(client).servers = shuffled;
+  return client;
+}
+
+function manager(client: RawClient): RawConnectionManager {
+  return (client as unknown as { connectionManager: RawConnectionManager }).connectionManager;
+}
+
+/** The socket the client currently uses, if any. */
+export function rawSocket(client: RawClient): Socket | undefined {
+  return manager(client).socket;
+}
+
+/** Whether the client is waiting for a handshake answer or is connected. */
+export function rawPhase(client: RawClient): 'connecting' | 'connected' | 'other' {
+  const state = manager(client).state;
+  return state === RAW_CONNECTING ? 'connecting' : state === RAW_CONNECTED ? 'connected' : 'other';
+}
+
+/** The session id as a bigint (0n before the first connection). */
+export function rawSessionId(client: RawClient): bigint {
+  return client.getSessionId().readBigUInt64BE(0);
+}
+
+/** Ends a client for good: closes its session if it can and drops its socket. */
+export function destroyRawClient(client: RawClient): void {
+  client.close();
+  manager(client).socket?.destroy();
+}
+
+/** Converts the library's Stat (Buffers for 64-bit fields) to ours. */
+export function toStat(raw: RawStat): Stat {
+  return {
+    czxid: raw.czxid.readBigInt64BE(0),
+    mzxid: raw.mzxid.readBigInt64BE(0),
+    pzxid: raw.pzxid.readBigInt64BE(0),
+    ctime: Number(raw.ctime.readBigInt64BE(0)),
+    mtime: Number(raw.mtime.readBigInt64BE(0)),
+    version: raw.version,
+    cversion: raw.cversion,
+    aversion: raw.aversion,
+    ephemeralOwner: raw.ephemeralOwner.readBigInt64BE(0),
+    dataLength: raw.dataLength,
+    numChildren: raw.numChildren,
+  };
+}
+
+/** Converts our ACL entries to the library's. */
+export function toRawAcl(acl: readonly Acl[]): ACL[] {
+  return acl.map((entry) => new ACL(entry.perms, new Id(entry.scheme, entry.id)));
+}
+
+/** Converts the library's ACL entries to ours. */
+export function fromRawAcl(acl: readonly ACL[]): Acl[] {
+  // The type definitions say `perms`; the library's field is `permission`.
+  return acl.map((entry) => ({
+    perms: (entry as unknown as { permission: number }).permission,
+    scheme: entry.id.scheme,
+    id: entry.id.id,
+  }));
+}
+
+/** Converts a watch notification to ours. */
+export function toWatchEvent(raw: Event): WatchEvent {
+  const type =
+    raw.type === Event.NODE_CREATED
+      ? WatchEventType.CREATED
+      : raw.type === Event.NODE_DELETED
+        ? WatchEventType.DELETED
+        : raw.type === Event.NODE_DATA_CHANGED
+          ? WatchEventType.CHANGED
+          : WatchEventType.CHILD;
+  return { type, path: raw.path };
+}
+
+/**
+ * Turns whatever the library reported (an Exception with a code, or an
+ * assertion error thrown for bad arguments) into our typed error for `path`.
+ */
+export function toZooKeeperError(error: unknown, path: string | undefined): ZooKeeperError | InvalidArgumentError | Error {
+  if (error instanceof Exception) return errorForCode(error.getCode(), error.getName(), path);
+  if (error instanceof Error && error.name.startsWith('AssertionError')) {
+    return new InvalidArgumentError(`${error.message}${path === undefined ? '' : ` (path ${path})`}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

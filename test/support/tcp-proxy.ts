@@ -1,0 +1,60 @@
+// A loopback TCP proxy a test can switch between passing bytes, refusing
+// connections and black-holing them: for cutting one client off a real
+// server without disturbing the server's other clients.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export type ProxyMode = 'pass' | 'refuse' | 'blackhole';
+
+export class TcpProxy {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #mode: ProxyMode = 'pass';
+  port = 0;
+
+  private constructor(targetHost: string, targetPort: number) {
+    this.#server = createServer((client) => {
+      if (this.#mode === 'refuse') {
+        client.destroy();
+        return;
+      }
+      const upstream = connect({ host: targetHost, port: targetPort });
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.on('data', (chunk: Buffer) => {
+        if (this.#mode === 'pass') upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (this.#mode === 'pass') client.write(chunk);
+      });
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+  }
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(targetHost, targetPort);
+    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
+    const address = proxy.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+    proxy.port = address.port;
+    return proxy;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Switches mode; `refuse` also drops every open connection. */
+  setMode(mode: ProxyMode): void {
+    this.#mode = mode;
+    if (mode === 'refuse') for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}

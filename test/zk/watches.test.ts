@@ -1,0 +1,180 @@
+import { expect } from 'chai';
+import { expireSession } from '../../src/testing/expire-session.js';
+import { ChildrenWatch } from '../../src/zk/children-watch.js';
+import type { ZkClient } from '../../src/zk/client.js';
+import { DataWatch } from '../../src/zk/data-watch.js';
+import { NoNodeError } from '../../src/zk/errors.js';
+import { ZkState } from '../../src/zk/states.js';
+import { Inbox } from '../support/events.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+
+describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
+  const clients = new ClientBag();
+  let connection: string;
+  let watcher: ZkClient;
+  let writer: ZkClient;
+
+  before(async () => {
+    connection = await isolatedConnectionString('watch');
+  });
+  beforeEach(async () => {
+    watcher = await clients.open(connection);
+    writer = await clients.open(connection);
+    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await writer.create('/svc');
+  });
+  afterEach(() => clients.closeAll());
+
+  describe('ChildrenWatch', () => {
+    it('calls back at once, then on every change by another client, re-arming itself', async () => {
+      await writer.create('/svc/a');
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()));
+      await watch.ready;
+      expect(await seen.next()).to.deep.equal(['a']);
+      await writer.create('/svc/b');
+      expect(await seen.next()).to.deep.equal(['a', 'b']);
+      await writer.delete('/svc/a');
+      expect(await seen.next()).to.deep.equal(['b']);
+      await writer.create('/svc/c', '', { ephemeral: true });
+      expect(await seen.next()).to.deep.equal(['b', 'c']);
+      watch.cancel();
+    });
+
+    it('never calls back twice for the same children', async () => {
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push(children));
+      await watch.ready;
+      await writer.create('/svc/x');
+      await writer.delete('/svc/x');
+      await writer.create('/svc/y');
+      const calls = [await seen.next(), await seen.next()];
+      // Either the intermediate ['x'] was seen or coalesced, but no two equal calls in a row.
+      const last = await seen.until((children) => children.includes('y'));
+      expect(last).to.deep.equal(['y']);
+      const all = [...calls, last].map((c) => JSON.stringify(c));
+      for (let i = 1; i < all.length; i += 1) expect(all[i]).to.not.equal(all[i - 1]);
+      watch.cancel();
+    });
+
+    it('stops when the callback returns false, and on cancel', async () => {
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => {
+        seen.push(children);
+        return children.length < 1;
+      });
+      await seen.next();
+      await writer.create('/svc/one');
+      expect(await seen.next()).to.deep.equal(['one']);
+      expect(watch.stopped).to.equal(true);
+      await writer.create('/svc/two');
+      // A round trip through the watcher's connection: a notification would have come first.
+      await watcher.getChildren('/svc');
+      expect(seen.pending).to.deep.equal([]);
+
+      const cancelled = new Inbox<string[]>();
+      const other = new ChildrenWatch(watcher, '/svc', cancelled.push);
+      await other.ready;
+      other.cancel();
+      await writer.create('/svc/three');
+      await watcher.getChildren('/svc');
+      expect(cancelled.pending.length).to.equal(1);
+    });
+
+    it('rejects ready when the node does not exist', async () => {
+      const watch = new ChildrenWatch(watcher, '/missing', () => undefined);
+      expect(await watch.ready.catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
+      expect(watch.stopped).to.equal(true);
+    });
+
+    it('is re-established after session expiry and misses no change made meanwhile', async () => {
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()));
+      expect(await seen.next()).to.deep.equal([]);
+      await expireSession(watcher);
+      await writer.create('/svc/during');
+      expect(await seen.next()).to.deep.equal(['during']);
+      await writer.create('/svc/after');
+      expect(await seen.next()).to.deep.equal(['after', 'during']);
+      watch.cancel();
+    });
+
+    it('catches up on a change made while its client was cut off past the session timeout', async () => {
+      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
+      const proxy = await TcpProxy.start(host!, Number(port));
+      try {
+        const cut = await clients.open(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, {
+          sessionTimeoutMs: 2000,
+        });
+        const seen = new Inbox<string[]>();
+        const watch = new ChildrenWatch(cut, '/svc', (children) => seen.push([...children].sort()));
+        expect(await seen.next()).to.deep.equal([]);
+        const lost = cut.waitForState(ZkState.LOST, 10_000);
+        proxy.setMode('refuse');
+        await writer.create('/svc/while-cut');
+        expect(await lost).to.equal(true);
+        proxy.setMode('pass');
+        expect(await seen.next()).to.deep.equal(['while-cut']);
+        watch.cancel();
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe('DataWatch', () => {
+    it('calls back with data, then nulls on deletion and data again on re-creation', async () => {
+      await writer.create('/svc/node', 'v1');
+      const seen = new Inbox<string | null>();
+      const watch = new DataWatch(watcher, '/svc/node', (data, stat) => {
+        expect(data === null).to.equal(stat === null);
+        seen.push(data === null ? null : data.toString());
+      });
+      await watch.ready;
+      expect(await seen.next()).to.equal('v1');
+      await writer.set('/svc/node', 'v2');
+      expect(await seen.next()).to.equal('v2');
+      await writer.delete('/svc/node');
+      expect(await seen.next()).to.equal(null);
+      await writer.create('/svc/node', 'v3');
+      expect(await seen.next()).to.equal('v3');
+      watch.cancel();
+    });
+
+    it('watches a node that does not exist yet', async () => {
+      const seen = new Inbox<string | null>();
+      const watch = new DataWatch(watcher, '/svc/later', (data) => seen.push(data?.toString() ?? null));
+      expect(await seen.next()).to.equal(null);
+      await writer.create('/svc/later', 'here');
+      expect(await seen.next()).to.equal('here');
+      watch.cancel();
+    });
+
+    it('is re-established after session expiry', async () => {
+      await writer.create('/svc/d', 'a');
+      const seen = new Inbox<string | null>();
+      const watch = new DataWatch(watcher, '/svc/d', (data) => seen.push(data?.toString() ?? null));
+      expect(await seen.next()).to.equal('a');
+      await expireSession(watcher);
+      await writer.set('/svc/d', 'b');
+      expect(await seen.next()).to.equal('b');
+      await writer.set('/svc/d', 'c');
+      expect(await seen.next()).to.equal('c');
+      watch.cancel();
+    });
+
+    it('keeps going when the callback throws', async () => {
+      await writer.create('/svc/t', '1');
+      const seen = new Inbox<string>();
+      const watch = new DataWatch(watcher, '/svc/t', (data) => {
+        seen.push(data?.toString() ?? '');
+        throw new Error('callback failure');
+      });
+      expect(await seen.next()).to.equal('1');
+      await writer.set('/svc/t', '2');
+      expect(await seen.next()).to.equal('2');
+      watch.cancel();
+    });
+  });
+});
