@@ -47,3 +47,230 @@ export {
   RetryFailedError,
   ServerError,
 } from './zk/errors.js';
+
+// Configuration (ZConfig syntax)
+export { parseServerConfig, loadServerConfigFile } from './config/server-schema.js';
+export type {
+  ServerConfig,
+  ZeoServerOptions,
+  ServerSslConfig,
+  ZookeeperRegistrationConfig,
+  RunnerConfig,
+  ServedStorage,
+  ConfigParseOptions,
+} from './config/server-schema.js';
+export {
+  parseDatabaseConfig,
+  loadDatabaseConfigFile,
+  parseStorageConfig,
+  loadStorageConfigFile,
+} from './config/database-schema.js';
+export type { DatabaseConfig, ZodbDatabaseConfig, StorageOnlyConfig } from './config/database-schema.js';
+export type {
+  StorageConfig,
+  FileStorageConfig,
+  MappingStorageConfig,
+  DemoStorageConfig,
+  BlobStorageConfig,
+} from './config/storage-schema.js';
+export type {
+  ZeoClientOptions,
+  ZeoClientStorageConfig,
+  ZkZeoClientStorageConfig,
+  ClientStorageConfig,
+  ClientSslConfig,
+} from './config/client-storage-schema.js';
+export type {
+  EventLogConfig,
+  LogHandlerConfig,
+  LogFileHandlerConfig,
+  SyslogHandlerConfig,
+  LogHandlerOptions,
+  LogFormatStyle,
+} from './config/eventlog-schema.js';
+export { ConfigError, ConfigSyntaxError, ConfigIncludeError, ConfigSchemaError, ConfigValueError } from './config/errors.js';
+export type { SourceLocation, ConfigDocument, ConfigSection, ConfigValue, ImportDirective } from './config/config-tree.js';
+export type { ConfigWarning } from './config/section-matcher.js';
+export { parseZConfig, parseZConfigFile, ANONYMOUS_SOURCE } from './config/zconfig-parser.js';
+export type { ZConfigParseOptions } from './config/zconfig-parser.js';
+export type { EnvironmentLookup } from './config/substitution.js';
+export { parseSocketAddress, formatSocketAddress, SocketAddressRole } from './config/socket-address.js';
+export type { SocketAddress, UnixSocketAddress, InetSocketAddress } from './config/socket-address.js';
+
+// ZEO protocol: errors and the wire layer (shared by client and server)
+export {
+  ZEO_ERROR_CODES,
+  ZeoError,
+  ProtocolError,
+  ClientDisconnected,
+  StorageServerError,
+  ServerError as ZeoServerError,
+  BTreesConflictError,
+} from './zeo/errors.js';
+export type { ZeoErrorCode, ProtocolErrorCode, ConflictDetails, BTreesConflictDetails } from './zeo/errors.js';
+export type { ZeoValue } from './zeo/wire/values.js';
+export { isTuple, isSequence } from './zeo/wire/values.js';
+export { FrameDecoder, FRAME_HEADER_BYTES, DEFAULT_MAX_FRAME_BYTES } from './zeo/wire/frame-decoder.js';
+export type { FrameDecoderOptions } from './zeo/wire/frame-decoder.js';
+export { encodeFrame, frameHeader, frameParts, sealFrame } from './zeo/wire/frame-encoder.js';
+export {
+  ZEO_PROTOCOL_VERSION,
+  ENCODING_LETTERS,
+  RUOK,
+  encodeHandshake,
+  parseServerHandshake,
+  parseClientHandshake,
+} from './zeo/wire/handshake.js';
+export type { ServerAnnouncement, ClientHandshake } from './zeo/wire/handshake.js';
+export { ZEO_ENCODINGS } from './zeo/wire/marshaller.js';
+export type { Marshaller, ZeoEncoding } from './zeo/wire/marshaller.js';
+export {
+  MESSAGE_KINDS,
+  REPLY_NAME,
+  HEARTBEAT_MSGID,
+  heartbeatMessage,
+  pythonTruthy,
+  messageFromTuple,
+  messageToTuple,
+  describeType,
+} from './zeo/wire/message.js';
+export type {
+  MessageKind,
+  MessageId,
+  CallMessage,
+  OneWayMessage,
+  ReplyMessage,
+  ErrorReplyMessage,
+  HeartbeatMessage,
+  ZeoMessage,
+} from './zeo/wire/message.js';
+export { messageIdKey } from './zeo/wire/message-id-key.js';
+export { MsgpackMarshaller } from './zeo/wire/msgpack-marshaller.js';
+export { PickleMarshaller } from './zeo/wire/pickle-marshaller.js';
+export { RpcSession } from './zeo/wire/rpc-session.js';
+export type { IncomingCall, IncomingCallHandler, RpcSessionOptions, CallOptions } from './zeo/wire/rpc-session.js';
+export { PYTHON_EXCEPTION_CLASSES, errorFromReply, errorToPayload, errorReplyFor } from './zeo/wire/server-exceptions.js';
+export type { ExceptionPayload } from './zeo/wire/server-exceptions.js';
+
+// Storages: the interface, FileStorage (Data.fs) and an in-memory storage
+export type {
+  Storage,
+  StorageEvents,
+  TransactionMetaData,
+  TransactionStatus,
+  TpcBeginOptions,
+  LoadResult,
+  LoadBeforeResult,
+  HistoryEntry,
+  Invalidation,
+  ConflictResolver,
+} from './storage/storage.js';
+export {
+  type Oid,
+  type Tid,
+  type OidKey,
+  z64,
+  maxTid,
+  p64,
+  u64,
+  idToHex,
+  idFromHex,
+  idRepr,
+  compareIds,
+  oidKey,
+  oidFromKey,
+} from './storage/oid.js';
+export { TimeStamp, TidClock, readableTidRepr, tidFromDate, tidToDate, type TidClockOptions } from './storage/timestamp.js';
+export {
+  StorageError,
+  POSKeyError,
+  ConflictError,
+  ReadConflictError,
+  ReadOnlyError,
+  StorageTransactionError,
+  CorruptFileError,
+  StorageLockedError,
+  StorageClosedError,
+  type ConflictDetail,
+} from './storage/errors.js';
+export { BaseStorage, type BaseStorageOptions } from './storage/base-storage.js';
+export { MappingStorage, type MappingStorageOptions } from './storage/mapping-storage.js';
+export { FileStorage, type FileStorageOptions } from './storage/file-storage/file-storage.js';
+
+// Service registry and tree model (zc.zk)
+export { ZooKeeper, ZK } from './registry/zookeeper.js';
+export type { ZooKeeperOptions, ZooKeeperEvents, RegisteringEvent, RegisterOptions } from './registry/zookeeper.js';
+export { Registration } from './registry/registration.js';
+export type { RegistrationProperties } from './registry/registration.js';
+export { ChildrenView } from './registry/children-view.js';
+export type { ChildrenChange, ChildrenViewCallback } from './registry/children-view.js';
+export { PropertiesView } from './registry/properties-view.js';
+export type { PropertiesViewCallback, PropertiesViewOptions } from './registry/properties-view.js';
+export { resolvePath, makeLink } from './registry/resolver.js';
+export { importTree, exportTree, deleteRecursive, isEphemeral, walk } from './registry/tree-sync.js';
+export type {
+  ImportTreeOptions,
+  ExportTreeOptions,
+  DeleteRecursiveOptions,
+  WalkOptions,
+  MessageSink,
+} from './registry/tree-sync.js';
+export { parseServerAddress, formatServerAddress } from './registry/server-address.js';
+export type { AddressInput, HostPort } from './registry/server-address.js';
+export { hostIPv4Addresses } from './registry/host-addresses.js';
+export {
+  TreeSyntaxError,
+  TreeSyntaxErrorKind,
+  type TreeSyntaxErrorDetails,
+  PythonLiteralError,
+  NodeDataError,
+  BadPropertyLinkError,
+  PythonJsonSyntaxError,
+  LinkLoopError,
+  FailedConnectError,
+} from './registry/errors.js';
+export { TreeNode, type NodeContent, LINK_SUFFIX, PROPERTY_LINK_SUFFIX } from './registry/tree-node.js';
+export { parseTree } from './registry/tree-text.js';
+export { formatTree, PropertyLinkStyle, type FormatTreeOptions } from './registry/tree-text-writer.js';
+export { PropertyLink, type PropertyLinkParts } from './registry/property-link.js';
+export { PythonFloat, type PropertyValue, type PropertyDict } from './registry/property-value.js';
+export { parsePythonLiteral } from './registry/python-literal.js';
+export { formatPythonRepr, formatPythonStr, DictOrder, type PythonReprOptions } from './registry/python-repr.js';
+export {
+  decodeNodeData,
+  encodeNodeData,
+  treeNodeFromData,
+  NodeDataFormat,
+  type DecodedNodeData,
+  STRING_VALUE,
+} from './registry/node-data.js';
+export { resolveLinkTarget, normalizeLinkPath } from './registry/link-path.js';
+
+// Pickle codec (protocols 2/3 as ZEO and ZODB use them)
+export { PickleDecoder, decodePickle, decodePickleAt, decodeRecord } from './pickle/decode.js';
+export type { DecodedAt, DecodedRecord } from './pickle/decode.js';
+export type { DecodeOptions, DictMode, IntegralFloatMode, Py2StringMode } from './pickle/decode-options.js';
+export { PickleEncoder, encodePickle, encodeRecord } from './pickle/encode.js';
+export type { EncodeOptions } from './pickle/encode-options.js';
+export { PickleError, PICKLE_ERROR_CODES } from './pickle/errors.js';
+export type { PickleErrorCode } from './pickle/errors.js';
+export {
+  Tuple,
+  tuple,
+  EMPTY_TUPLE,
+  PyFloat,
+  PyGlobal,
+  PyObject,
+  pickleReduce,
+  pickleCall,
+  pickleNew,
+  pickleSetState,
+} from './pickle/values.js';
+export type {
+  PickleValue,
+  PickleReduction,
+  ReductionKind,
+  PickleReducible,
+  PickleClass,
+  PickleStateful,
+} from './pickle/values.js';

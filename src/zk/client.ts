@@ -437,6 +437,18 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     );
   }
 
+  /**
+   * Replaces a node's ACL; with `version`, only if the ACL is at that version.
+   *
+   * @throws NoNodeError, BadVersionError, InvalidACLError
+   */
+  async setAcl(path: string, acl: readonly Acl[], options: SetOptions = {}): Promise<Stat> {
+    validatePath(path);
+    return this.#request<Stat>(path, (raw, done) =>
+      raw.setACL(path, toRawAcl(acl), options.version ?? -1, (error, stat) => (error ? done(error) : done(null, toStat(stat)))),
+    );
+  }
+
   /** Starts a multi-operation transaction: all its operations happen, or none. */
   transaction(): ZkTransaction {
     return new ZkTransaction((commit) => this.#request(undefined, (raw, done) => commit(raw, done)));

@@ -1,10 +1,13 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { TestingServer } from '../../src/testing/testing-server.js';
 import { fourLetterWord, serverMode } from '../../src/testing/four-letter-word.js';
 import { freePorts } from '../../src/testing/free-port.js';
 import { ZkClient } from '../../src/zk/client.js';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { eventually } from '../support/events.js';
 
 describe('zkzeo/testing harness', function () {
   it('finds distinct free ports', async () => {
@@ -55,3 +58,40 @@ describe('zkzeo/testing harness', function () {
     }
   });
 });
+
+describe('zkzeo/testing clean-up when the process is interrupted', function () {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`kills the JVM and removes its directory on ${signal}`, async () => {
+      const script = [
+        "import { TestingServer } from './src/testing/index.ts';",
+        'const server = await TestingServer.start();',
+        'console.log(JSON.stringify({ pid: server.pid, dir: server.dir }));',
+        'setInterval(() => undefined, 1000);',
+      ].join('\n');
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+        child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+      });
+      const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
+      expect(isAlive(pid)).to.equal(true);
+      const exited = new Promise((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+      child.kill(signal);
+      expect(await exited).to.equal(signal);
+      await eventually('the JVM to be gone', () => !isAlive(pid));
+      expect(existsSync(dir)).to.equal(false);
+    });
+  }
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,231 @@
+import { silentLogger, type Logger } from '../logger.js';
+import { ChildrenWatch } from '../zk/children-watch.js';
+import type { ZkClient } from '../zk/client.js';
+import { DataWatch } from '../zk/data-watch.js';
+import { NoNodeError } from '../zk/errors.js';
+import { normalizeLinkPath } from './link-path.js';
+import { resolvePath } from './resolver.js';
+
+/** What changed between two calls of a {@link ChildrenView} callback. */
+export interface ChildrenChange {
+  /** Names that appeared. */
+  readonly added: readonly string[];
+  /** Names that went away. */
+  readonly removed: readonly string[];
+  /** Whether the watched node is gone and its path no longer resolves (the list is then empty). */
+  readonly deleted: boolean;
+}
+
+/**
+ * Called with the current child names and what changed; return `false` to
+ * unsubscribe.
+ */
+export type ChildrenViewCallback = (children: readonly string[], change: ChildrenChange) => boolean | void;
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/**
+ * A live view of a node's child names, zc.zk's `children()`: iterable, with
+ * `length`, kept current by ZooKeeper watches across disconnects and
+ * session expiry. The path may go through symbolic links (`name -> path`
+ * properties); when a link along the way changes, or the node is deleted,
+ * the path is resolved again. When it no longer resolves the view empties,
+ * subscribers are told (`deleted: true`), and the view waits for the path
+ * to come back.
+ *
+ * @example
+ * ```ts
+ * const servers = registry.children('/databases/demo');
+ * await servers.ready;
+ * servers.subscribe((names, { added, removed }) => console.log(names, added, removed));
+ * ```
+ */
+export class ChildrenView implements Iterable<string> {
+  readonly #client: ZkClient;
+  readonly #logger: Logger;
+  readonly #callbacks = new Set<ChildrenViewCallback>();
+  readonly #ready: Promise<void>;
+  #resolveReady!: () => void;
+  #rejectReady!: (error: unknown) => void;
+  #children: readonly string[] = EMPTY;
+  #realPath: string | undefined;
+  #deleted = false;
+  #isReady = false;
+  #closed = false;
+  // Subscribed before the view was ready: called first when it becomes ready.
+  readonly #unprimed = new Set<ChildrenViewCallback>();
+  #generation = 0;
+  #watches: { cancel(): void }[] = [];
+
+  /** The path as given (normalized). */
+  readonly path: string;
+
+  /** @internal */
+  constructor(client: ZkClient, path: string, logger: Logger = silentLogger) {
+    this.#client = client;
+    this.#logger = logger;
+    this.path = normalizeLinkPath(path);
+    this.#ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.#ready.catch(() => undefined);
+    void this.#attach(true);
+  }
+
+  /**
+   * Resolves once the view holds the server's children; rejects (like
+   * zc.zk) when the path does not resolve at first.
+   */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The path the view watches after following links (undefined while it does not resolve). */
+  get realPath(): string | undefined {
+    return this.#realPath;
+  }
+
+  /** The current child names. */
+  get children(): readonly string[] {
+    return this.#children;
+  }
+
+  /** Number of children. */
+  get length(): number {
+    return this.#children.length;
+  }
+
+  /** Whether the node is gone and the path does not resolve. */
+  get deleted(): boolean {
+    return this.#deleted;
+  }
+
+  /** Iterates over the current child names. */
+  [Symbol.iterator](): Iterator<string> {
+    return this.#children[Symbol.iterator]();
+  }
+
+  /**
+   * Calls `callback` at once with the current children (once the view is
+   * ready) and again after every net change; never twice for the same list.
+   * Returns a function that unsubscribes.
+   */
+  subscribe(callback: ChildrenViewCallback): () => void {
+    this.#callbacks.add(callback);
+    if (this.#isReady) this.#call(callback, this.#children, { added: this.#children, removed: EMPTY, deleted: this.#deleted });
+    else this.#unprimed.add(callback);
+    return () => {
+      this.#callbacks.delete(callback);
+      this.#unprimed.delete(callback);
+    };
+  }
+
+  /** Stops watching; the view keeps its last list. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#generation += 1;
+    this.#cancelWatches();
+    this.#callbacks.clear();
+    this.#unprimed.clear();
+  }
+
+  /** Resolves the path and watches the result and every link on the way. */
+  async #attach(first: boolean): Promise<void> {
+    if (this.#closed) return;
+    const generation = ++this.#generation;
+    this.#cancelWatches();
+    const linkNodes: string[] = [];
+    let realPath: string;
+    try {
+      realPath = await resolvePath(this.#client, this.path, (base) => linkNodes.push(base));
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      if (first) {
+        this.#closed = true;
+        this.#rejectReady(error);
+        return;
+      }
+      if (!(error instanceof NoNodeError)) this.#logger.error({ err: error, path: this.path }, 'cannot resolve path');
+      this.#realPath = undefined;
+      this.#update(EMPTY, true);
+      // Wait for the path (or a link to it) to come back.
+      this.#watchNodes([this.path, ...linkNodes], generation);
+      return;
+    }
+    if (generation !== this.#generation) return;
+    this.#realPath = realPath;
+    const watch = new ChildrenWatch(
+      this.#client,
+      realPath,
+      (children) => {
+        if (generation !== this.#generation) return false;
+        this.#update(children, false);
+        if (!this.#isReady) this.#becomeReady();
+        return undefined;
+      },
+      { logger: this.#logger },
+    );
+    this.#watches.push(watch);
+    watch.ready.catch(() => {
+      // Deleted between resolving and watching: resolve again.
+      if (generation === this.#generation) void this.#attach(first);
+    });
+    // The node's deletion and any change of a link on the way re-resolve.
+    this.#watchNodes([realPath, ...linkNodes], generation);
+  }
+
+  #watchNodes(paths: readonly string[], generation: number): void {
+    for (const path of new Set(paths)) {
+      let initial = true;
+      this.#watches.push(
+        new DataWatch(this.#client, path, () => {
+          if (initial) {
+            initial = false;
+            return undefined;
+          }
+          if (generation === this.#generation) void this.#attach(false);
+          return false;
+        }),
+      );
+    }
+  }
+
+  #cancelWatches(): void {
+    for (const watch of this.#watches) watch.cancel();
+    this.#watches = [];
+  }
+
+  #becomeReady(): void {
+    this.#isReady = true;
+    for (const callback of this.#unprimed) {
+      this.#call(callback, this.#children, { added: this.#children, removed: EMPTY, deleted: this.#deleted });
+    }
+    this.#unprimed.clear();
+    this.#resolveReady();
+  }
+
+  #update(children: readonly string[], deleted: boolean): void {
+    const before = new Set(this.#children);
+    const after = new Set(children);
+    const added = children.filter((name) => !before.has(name));
+    const removed = this.#children.filter((name) => !after.has(name));
+    const deletedChanged = deleted !== this.#deleted;
+    this.#deleted = deleted;
+    if (added.length === 0 && removed.length === 0 && !deletedChanged) return;
+    this.#children = Object.freeze([...children]);
+    if (!this.#isReady) return;
+    const change: ChildrenChange = { added, removed, deleted };
+    for (const callback of [...this.#callbacks]) {
+      if (!this.#unprimed.has(callback)) this.#call(callback, this.#children, change);
+    }
+  }
+
+  #call(callback: ChildrenViewCallback, children: readonly string[], change: ChildrenChange): void {
+    try {
+      if (callback(children, change) === false) this.#callbacks.delete(callback);
+    } catch (error) {
+      this.#logger.error({ err: error, path: this.path }, 'children callback threw');
+    }
+  }
+}

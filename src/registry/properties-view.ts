@@ -1,0 +1,282 @@
+import { InvalidArgumentError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { ZkClient } from '../zk/client.js';
+import { DataWatch } from '../zk/data-watch.js';
+import { resolveLinkTarget, normalizeLinkPath } from './link-path.js';
+import {
+  decodeNodeData,
+  encodeNodeData,
+  nodeContentFromEntries,
+  nodeDataEntries,
+  type DecodedNodeData,
+} from './node-data.js';
+import type { PropertyValue } from './property-value.js';
+import { LinkLoopError } from './errors.js';
+import { resolvePath } from './resolver.js';
+import { LINK_SUFFIX, type NodeContent } from './tree-node.js';
+
+/** Called with the view after every change (including changes of linked properties); return `false` to unsubscribe. */
+export type PropertiesViewCallback = (properties: PropertiesView) => boolean | void;
+
+/** Options for {@link PropertiesView}. */
+export interface PropertiesViewOptions {
+  /** Keep the view current with a watch; `false` reads once (the view can still be updated). @defaultValue `true` */
+  readonly watch?: boolean;
+  /** Where callback errors are logged. */
+  readonly logger?: Logger;
+}
+
+function emptyContent(): NodeContent {
+  return { properties: new Map(), links: new Map(), propertyLinks: new Map() };
+}
+
+/**
+ * A live, read-only mapping of a node's properties (zc.zk's
+ * `properties()`): the JSON object in the node's data, with symbolic links
+ * followed in the path and property links (`name => /path [name]`)
+ * resolved to the linked node's value. {@link update} and {@link set}
+ * write the node.
+ */
+export class PropertiesView implements Iterable<[string, PropertyValue]> {
+  readonly #client: ZkClient;
+  readonly #watch: boolean;
+  readonly #logger: Logger;
+  readonly #linked: Map<string, PropertiesView>;
+  readonly #callbacks = new Set<PropertiesViewCallback>();
+  readonly #ready: Promise<void>;
+  #content: NodeContent = emptyContent();
+  // Property link name → the real path of the node it points at.
+  #linkTargets = new Map<string, string>();
+  #realPath: string | undefined;
+  #isReady = false;
+  #closed = false;
+  #watcher: DataWatch | undefined;
+  #loading: Promise<void> = Promise.resolve();
+
+  /** The path as given (normalized). */
+  readonly path: string;
+
+  /** @internal */
+  constructor(
+    client: ZkClient,
+    path: string,
+    options: PropertiesViewOptions = {},
+    linked: Map<string, PropertiesView> = new Map(),
+  ) {
+    this.#client = client;
+    this.path = normalizeLinkPath(path);
+    this.#watch = options.watch ?? true;
+    this.#logger = options.logger ?? silentLogger;
+    this.#linked = linked;
+    this.#ready = this.#start();
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Resolves once the properties (and those they link to) are loaded; rejects when the path does not resolve. */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The node's path after following links. */
+  get realPath(): string | undefined {
+    return this.#realPath;
+  }
+
+  /** Number of entries (properties, links and property links). */
+  get size(): number {
+    return this.#content.properties.size + this.#content.links.size + this.#content.propertyLinks.size;
+  }
+
+  /** The entry names: properties and property links by name, links as `name ->` (as zc.zk lists them). */
+  keys(): string[] {
+    return [
+      ...this.#content.properties.keys(),
+      ...[...this.#content.links.keys()].map((name) => name + LINK_SUFFIX),
+      ...this.#content.propertyLinks.keys(),
+    ];
+  }
+
+  /** Whether `key` is a property, a property link, or (as `name ->`) a link. */
+  has(key: string): boolean {
+    return (
+      this.#content.properties.has(key) ||
+      this.#content.propertyLinks.has(key) ||
+      (key.endsWith(LINK_SUFFIX) && this.#content.links.has(key.slice(0, -LINK_SUFFIX.length)))
+    );
+  }
+
+  /**
+   * A property's value; a property link is followed to the linked node's
+   * property. Undefined when there is no such entry.
+   *
+   * @throws LinkLoopError when property links form a cycle
+   * @throws BadPropertyLinkError when a property link value is malformed
+   */
+  get(key: string): PropertyValue | undefined {
+    return this.#lookup(key, new Set([this.#realPath ?? this.path]));
+  }
+
+  /** `[name, value]` pairs, with property links resolved. */
+  *[Symbol.iterator](): Iterator<[string, PropertyValue]> {
+    for (const key of this.keys()) {
+      const value = this.get(key);
+      if (value !== undefined) yield [key, value];
+    }
+  }
+
+  /** The node's data as zc.zk stores it: properties plus `"name ->"` and `"name =>"` entries. */
+  toJSON(): Record<string, PropertyValue> {
+    return Object.fromEntries(nodeDataEntries(this.#content));
+  }
+
+  /**
+   * Calls `callback` with the view at once (once ready) and after every
+   * change. Returns a function that unsubscribes.
+   *
+   * @throws InvalidArgumentError for a view made with `watch: false`
+   */
+  subscribe(callback: PropertiesViewCallback): () => void {
+    if (!this.#watch) throw new InvalidArgumentError("can't subscribe to properties read with watch: false");
+    this.#callbacks.add(callback);
+    void this.#ready.then(
+      () => this.#callbacks.has(callback) && this.#call(callback),
+      () => undefined,
+    );
+    return () => this.#callbacks.delete(callback);
+  }
+
+  /** Merges `data` into the node's entries and writes the node. */
+  async update(data: Readonly<Record<string, PropertyValue>>): Promise<void> {
+    await this.#ready;
+    const entries = nodeDataEntries(this.#content);
+    for (const [key, value] of Object.entries(data)) entries.set(key, value);
+    await this.#write(entries);
+  }
+
+  /** Replaces all of the node's entries with `data` and writes the node. */
+  async set(data: Readonly<Record<string, PropertyValue>>): Promise<void> {
+    await this.#ready;
+    await this.#write(new Map(Object.entries(data)));
+  }
+
+  /** Stops watching (this view and the linked views it made). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher?.cancel();
+    this.#callbacks.clear();
+    for (const view of this.#linked.values()) if (view !== this) view.close();
+  }
+
+  async #start(): Promise<void> {
+    const realPath = await resolvePath(this.#client, this.path);
+    this.#realPath = realPath;
+    this.#linked.set(realPath, this);
+    if (!this.#watch) {
+      await this.#load((await this.#client.get(realPath)).data);
+      this.#isReady = true;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#watcher = new DataWatch(
+        this.#client,
+        realPath,
+        (data) => {
+          // Serialized so a slow link resolution cannot publish stale data.
+          this.#loading = this.#loading.then(() => this.#onData(data, resolve));
+        },
+        { logger: this.#logger },
+      );
+      this.#watcher.ready.catch(reject);
+    });
+  }
+
+  async #onData(data: Buffer | null, resolve: () => void): Promise<void> {
+    if (this.#closed) return;
+    if (data === null) {
+      // Deleted: zc.zk empties the mapping and tells its callbacks.
+      this.#content = emptyContent();
+    } else {
+      await this.#load(data);
+    }
+    if (!this.#isReady) {
+      this.#isReady = true;
+      resolve();
+      return;
+    }
+    this.#notify();
+  }
+
+  /** Decodes `data` and makes sure every property link it holds is followed and watched. */
+  async #load(data: Buffer): Promise<void> {
+    const decoded: DecodedNodeData = decodeNodeData(data);
+    if (decoded.error !== undefined) {
+      this.#logger.error({ err: decoded.error, path: this.path }, `bad json data in node at '${this.path}'`);
+    }
+    const linkTargets = new Map<string, string>();
+    for (const [name, link] of decoded.propertyLinks) {
+      if (decoded.properties.has(name)) continue;
+      try {
+        const { path } = link.parts;
+        const target = await resolvePath(this.#client, resolveLinkTarget(this.path, path));
+        await this.#linkedView(target);
+        linkTargets.set(name, target);
+      } catch (error) {
+        this.#logger.error({ err: error, path: this.path }, `Bad property link '${name} =>' ${JSON.stringify(link.target)}`);
+      }
+    }
+    this.#content = decoded;
+    this.#linkTargets = linkTargets;
+  }
+
+  async #linkedView(realPath: string): Promise<PropertiesView> {
+    let view = this.#linked.get(realPath);
+    if (view === undefined) {
+      view = new PropertiesView(this.#client, realPath, { watch: this.#watch, logger: this.#logger }, this.#linked);
+      this.#linked.set(realPath, view);
+      if (this.#watch) {
+        view.#callbacks.add(() => {
+          if (this.#closed) return false;
+          this.#notify();
+          return undefined;
+        });
+      }
+    }
+    await view.ready;
+    return view;
+  }
+
+  #lookup(key: string, seen: Set<string>): PropertyValue | undefined {
+    const direct = this.#content.properties.get(key);
+    if (direct !== undefined || this.#content.properties.has(key)) return direct;
+    if (key.endsWith(LINK_SUFFIX)) return this.#content.links.get(key.slice(0, -LINK_SUFFIX.length));
+    const link = this.#content.propertyLinks.get(key);
+    if (link === undefined) return undefined;
+    const { property } = link.parts;
+    const where = this.#linkTargets.get(key);
+    const view = where === undefined ? undefined : this.#linked.get(where);
+    if (where === undefined || view === undefined) return undefined;
+    if (seen.has(where)) throw new LinkLoopError([...seen, where]);
+    seen.add(where);
+    return view.#lookup(property ?? key, seen);
+  }
+
+  async #write(entries: Map<string, PropertyValue>): Promise<void> {
+    const content = nodeContentFromEntries(entries, emptyContent());
+    const realPath = this.#realPath ?? this.path;
+    await this.#client.set(realPath, encodeNodeData(content));
+    if (!this.#watch) await this.#load(encodeNodeData(content));
+  }
+
+  #notify(): void {
+    for (const callback of [...this.#callbacks]) this.#call(callback);
+  }
+
+  #call(callback: PropertiesViewCallback): void {
+    try {
+      if (callback(this) === false) this.#callbacks.delete(callback);
+    } catch (error) {
+      this.#logger.error({ err: error, path: this.path }, 'properties callback threw');
+    }
+  }
+}

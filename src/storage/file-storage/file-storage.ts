@@ -1,0 +1,403 @@
+/**
+ * FileStorage: ZODB's `Data.fs` format, read and written byte-compatibly
+ * with Python ZODB. Records are appended; an in-memory index maps each oid
+ * to its newest record, and each record links to the previous revision.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { InvalidArgumentError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../logger.js';
+import { BaseStorage, type BaseStorageOptions } from '../base-storage.js';
+import { POSKeyError, StorageTransactionError } from '../errors.js';
+import { oidKey, type Oid, type OidKey, type Tid } from '../oid.js';
+import type { PendingTransaction } from '../pending-transaction.js';
+import type { HistoryEntry, Invalidation, LoadBeforeResult, LoadResult } from '../storage.js';
+import { TimeStamp } from '../timestamp.js';
+import { WindowReader, writeAllAt } from './file-io.js';
+import {
+  DATA_HEADER_LENGTH,
+  MAGIC,
+  STATUS_OFFSET,
+  TXN_HEADER_LENGTH,
+  TxnStatus,
+  readDataHeader,
+  readTxnHeader,
+  writeDataHeader,
+  writePosition,
+  writeTxnHeader,
+  type TxnStatusByte,
+} from './format.js';
+import { scanFile } from './index-scanner.js';
+import { LockFile } from './lock-file.js';
+import { RecordReader } from './record-reader.js';
+import { cutOffDamagedTail } from './tail-repair.js';
+
+/** Options of {@link FileStorage.open}. */
+export interface FileStorageOptions extends BaseStorageOptions {
+  /** Open without a lock; every write is refused and a damaged tail is ignored, not cut off. @defaultValue false */
+  readOnly?: boolean;
+  /** Start a new, empty file even if one exists. @defaultValue false */
+  create?: boolean;
+  /** `fsync` the file when a transaction finishes. @defaultValue true */
+  fsync?: boolean;
+  /** The storage name. @defaultValue the path as given */
+  name?: string;
+}
+
+interface OpenedFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly lock: LockFile | undefined;
+  readonly index: Map<OidKey, number>;
+  readonly end: number;
+  readonly options: FileStorageOptions;
+  readonly logger: Logger;
+}
+
+interface VotedWrite {
+  readonly pending: PendingTransaction;
+  readonly entries: ReadonlyArray<readonly [OidKey, number]>;
+  readonly next: number;
+}
+
+const FUTURE_CRITICAL_SECONDS = 30 * 60;
+
+/**
+ * A storage in one file, compatible with Python ZODB's FileStorage. Open it
+ * with {@link FileStorage.open}. A writer holds `<path>.lock`; a second
+ * writer on the same file fails with `StorageLockedError`.
+ */
+export class FileStorage extends BaseStorage {
+  readonly #path: string;
+  readonly #handle: FileHandle;
+  readonly #lock: LockFile | undefined;
+  readonly #index: Map<OidKey, number>;
+  readonly #reader: RecordReader;
+  readonly #logger: Logger;
+  readonly #fsync: boolean;
+  #end: number;
+  #voted: VotedWrite | undefined;
+  readonly #inflight = new Set<Promise<unknown>>();
+
+  private constructor(opened: OpenedFile, lastTid: Tid, maxOid: bigint) {
+    const { options } = opened;
+    super({ ...options, name: options.name ?? opened.path, readOnly: options.readOnly === true, lastTid, maxOid });
+    this.#path = opened.path;
+    this.#handle = opened.handle;
+    this.#lock = opened.lock;
+    this.#index = opened.index;
+    this.#end = opened.end;
+    this.#logger = opened.logger;
+    this.#fsync = options.fsync !== false;
+    this.#reader = new RecordReader(opened.path, opened.handle, () => this.#end);
+  }
+
+  /**
+   * Opens (creating if needed) the FileStorage at `path`, scanning it to
+   * build the index. An unfinished or cut-off last transaction is removed
+   * (saved to `<path>.trN`) with a warning; other damage throws
+   * `CorruptFileError` and leaves the file untouched.
+   */
+  static async open(path: string, options: FileStorageOptions = {}): Promise<FileStorage> {
+    const readOnly = options.readOnly === true;
+    const logger = options.logger ?? silentLogger;
+    if (readOnly && options.create === true) {
+      throw new InvalidArgumentError(`cannot create ${path} read-only`);
+    }
+    const lock = readOnly ? undefined : await LockFile.acquire(`${path}.lock`);
+    if (lock?.replacedStale !== undefined) {
+      logger.warn({ path: lock.path, pid: lock.replacedStale.pid }, `replaced the stale lock file ${lock.path}`);
+    }
+    let handle: FileHandle | undefined;
+    try {
+      handle = await openDataFile(path, readOnly, options.create === true);
+      let size = (await handle.stat()).size;
+      if (size === 0 && !readOnly) {
+        await handle.write(MAGIC, 0, MAGIC.length, 0);
+        size = MAGIC.length;
+      }
+      const scan = await scanFile(path, handle, size, logger);
+      if (scan.damagedTail !== undefined) {
+        if (readOnly) {
+          logger.warn({ path, offset: scan.end }, `${path} ends in an incomplete transaction at ${scan.end} (${scan.damagedTail.reason}); ignoring it`);
+        } else {
+          await cutOffDamagedTail(path, handle, scan.end, size, scan.damagedTail.reason, logger);
+        }
+      }
+      warnIfInFuture(path, scan.lastTid, options.clock ?? Date.now, logger);
+      const opened: OpenedFile = { path, handle, lock, index: scan.index, end: scan.end, options, logger };
+      return new FileStorage(opened, scan.lastTid, scan.maxOid);
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await lock?.release().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The path of the data file. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** The size of the committed file in bytes. */
+  getSize(): number {
+    return this.#end;
+  }
+
+  /** {@inheritDoc Storage.getLength} */
+  getLength(): number {
+    return this.#index.size;
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight.add(work);
+    void work.then(
+      () => this.#inflight.delete(work),
+      () => this.#inflight.delete(work),
+    );
+    return work;
+  }
+
+  #position(oid: Oid): number {
+    this.checkOpen();
+    this.checkId(oid, 'oid');
+    const pos = this.#index.get(oidKey(oid));
+    if (pos === undefined) throw new POSKeyError(oid);
+    return pos;
+  }
+
+  /** {@inheritDoc Storage.load} */
+  async load(oid: Oid): Promise<LoadResult> {
+    const pos = this.#position(oid);
+    return this.#track(
+      (async () => {
+        const record = await this.#reader.readRecord(pos, oid, true);
+        return { data: await this.#reader.dataOf(record, oid), serial: record.tid };
+      })(),
+    );
+  }
+
+  /** {@inheritDoc Storage.loadBefore} */
+  async loadBefore(oid: Oid, tid: Tid): Promise<LoadBeforeResult | null> {
+    const start = this.#position(oid);
+    this.checkId(tid, 'tid');
+    return this.#track(
+      (async () => {
+        let pos = start;
+        let nextSerial: Tid | null = null;
+        for (;;) {
+          const record = await this.#reader.readRecord(pos, oid, pos === start);
+          if (record.tid.compare(tid) < 0) {
+            return { data: await this.#reader.dataOf(record, oid), serial: record.tid, nextSerial };
+          }
+          nextSerial = record.tid;
+          if (record.prev === 0) return null;
+          pos = record.prev;
+        }
+      })(),
+    );
+  }
+
+  /** {@inheritDoc Storage.loadSerial} */
+  async loadSerial(oid: Oid, serial: Tid): Promise<Buffer> {
+    const start = this.#position(oid);
+    this.checkId(serial, 'serial');
+    return this.#track(
+      (async () => {
+        let pos = start;
+        for (;;) {
+          const record = await this.#reader.readRecord(pos, oid, false);
+          const order = record.tid.compare(serial);
+          if (order === 0) return this.#reader.dataOf(record, oid);
+          if (order < 0 || record.prev === 0) throw new POSKeyError(oid, `no revision with serial ${serial.toString('hex')}`);
+          pos = record.prev;
+        }
+      })(),
+    );
+  }
+
+  /** {@inheritDoc Storage.getTid} */
+  async getTid(oid: Oid): Promise<Tid> {
+    const pos = this.#position(oid);
+    return this.#track(
+      (async () => {
+        const record = await this.#reader.readRecord(pos, oid, false);
+        if (record.dataLength === 0 && record.back === 0) throw new POSKeyError(oid, 'the object was deleted');
+        return record.tid;
+      })(),
+    );
+  }
+
+  /** {@inheritDoc Storage.history} */
+  async history(oid: Oid, size = 1): Promise<HistoryEntry[]> {
+    const start = this.#position(oid);
+    if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError(`history: size must be a positive integer, got ${size}`);
+    return this.#track(
+      (async () => {
+        const entries: HistoryEntry[] = [];
+        let pos = start;
+        while (entries.length < size) {
+          const record = await this.#reader.readRecord(pos, oid, false);
+          const txn = await this.#reader.readTxnMeta(record.tloc);
+          entries.push({
+            tid: record.tid,
+            time: TimeStamp.fromBytes(record.tid).timeTime(),
+            userName: txn.user,
+            description: txn.description,
+            extension: txn.extension,
+            size: record.dataLength,
+          });
+          if (record.prev === 0) break;
+          pos = record.prev;
+        }
+        return entries;
+      })(),
+    );
+  }
+
+  /** {@inheritDoc Storage.lastInvalidations} */
+  async lastInvalidations(count: number): Promise<Invalidation[]> {
+    this.checkOpen();
+    if (!Number.isInteger(count) || count < 0) throw new InvalidArgumentError(`lastInvalidations: bad count ${count}`);
+    return this.#track(this.#lastInvalidations(count));
+  }
+
+  async #lastInvalidations(count: number): Promise<Invalidation[]> {
+    const end = this.#end;
+    // Walk back over the redundant lengths to the first transaction wanted.
+    let pos = end;
+    for (let i = 0; i < count && pos > MAGIC.length; i++) {
+      pos -= 8 + (await this.#reader.readNumber(pos - 8));
+    }
+    const reader = new WindowReader(this.#path, this.#handle, end, 64 * 1024);
+    const result: Invalidation[] = [];
+    while (pos < end) {
+      const header = readTxnHeader(await reader.read(pos, TXN_HEADER_LENGTH), 0);
+      const tid = Buffer.from(header.tid);
+      const txnEnd = pos + header.length;
+      const oids: Oid[] = [];
+      const seen = new Set<OidKey>();
+      if (header.status !== TxnStatus.undone) {
+        for (let at = pos + header.headerLength; at < txnEnd; ) {
+          const record = readDataHeader(await reader.read(at, DATA_HEADER_LENGTH), 0);
+          const key = oidKey(record.oid);
+          if (!seen.has(key)) {
+            seen.add(key);
+            oids.push(Buffer.from(record.oid));
+          }
+          at += record.recordLength;
+        }
+        result.push({ tid, oids });
+      }
+      pos = txnEnd + 8;
+    }
+    return result;
+  }
+
+  /** @internal */
+  protected async currentSerial(oid: Oid): Promise<Tid | null> {
+    const pos = this.#index.get(oidKey(oid));
+    if (pos === undefined) return null;
+    return (await this.#reader.readRecord(pos, oid, false)).tid;
+  }
+
+  /** @internal Writes the transaction with status 'c' after the committed end. */
+  protected async writeVote(pending: PendingTransaction): Promise<void> {
+    const { user, description, extension } = pending.txn;
+    const pos = this.#end;
+    const headerLength = TXN_HEADER_LENGTH + user.length + description.length + extension.length;
+    const stores = pending.stores;
+    // One allocation for every fixed-size header; the data buffers are written as they are.
+    const fixed = Buffer.allocUnsafe(TXN_HEADER_LENGTH + stores.length * DATA_HEADER_LENGTH + 8);
+    const buffers: Buffer[] = [fixed.subarray(0, TXN_HEADER_LENGTH), user, description, extension];
+    const entries: Array<readonly [OidKey, number]> = [];
+    let here = pos + headerLength;
+    let offset = TXN_HEADER_LENGTH;
+    for (const { oid, data } of stores) {
+      const key = oidKey(oid);
+      // Every store links to the committed revision, even when the oid
+      // is stored twice in one transaction, as ZODB does.
+      const prev = this.#index.get(key) ?? 0;
+      writeDataHeader(fixed, offset, { oid, tid: pending.tid, prev, tloc: pos, dataLength: data.length });
+      buffers.push(fixed.subarray(offset, offset + DATA_HEADER_LENGTH), data);
+      entries.push([key, here]);
+      here += DATA_HEADER_LENGTH + data.length;
+      offset += DATA_HEADER_LENGTH;
+    }
+    const length = here - pos;
+    writeTxnHeader(fixed, 0, {
+      tid: pending.tid,
+      length,
+      status: TxnStatus.checkpoint,
+      userLength: user.length,
+      descriptionLength: description.length,
+      extensionLength: extension.length,
+    });
+    writePosition(fixed, offset, length);
+    buffers.push(fixed.subarray(offset, offset + 8));
+    try {
+      await writeAllAt(this.#handle, buffers, pos);
+    } catch (error) {
+      // Leave no partial transaction behind (a full disk, say).
+      await this.#handle.truncate(pos).catch(() => undefined);
+      throw error;
+    }
+    this.#voted = { pending, entries, next: here + 8 };
+  }
+
+  /** @internal Flips the status byte, syncs, and makes the records visible. */
+  protected async writeFinish(pending: PendingTransaction): Promise<void> {
+    const voted = this.#voted;
+    if (voted?.pending !== pending) throw new StorageTransactionError('tpcFinish: the transaction was not written by tpcVote');
+    const status: TxnStatusByte = pending.status === 'p' ? TxnStatus.packed : TxnStatus.committed;
+    try {
+      await this.#handle.write(Buffer.of(status), 0, 1, this.#end + STATUS_OFFSET);
+      if (this.#fsync) await this.#handle.sync();
+    } catch (error) {
+      // The transaction may or may not be on disk now; stop rather than guess.
+      this.#logger.error({ path: this.#path, err: error }, `${this.#path}: failure while finishing a transaction; closing`);
+      queueMicrotask(() => void this.close().catch(() => undefined));
+      throw error;
+    }
+    for (const [key, pos] of voted.entries) this.#index.set(key, pos);
+    this.#end = voted.next;
+    this.#voted = undefined;
+  }
+
+  /** @internal Cuts off what the vote wrote. */
+  protected async writeAbort(pending: PendingTransaction): Promise<void> {
+    if (this.#voted?.pending !== pending) return;
+    this.#voted = undefined;
+    await this.#handle.truncate(this.#end);
+  }
+
+  /** @internal */
+  protected async closeStorage(): Promise<void> {
+    await Promise.allSettled([...this.#inflight]);
+    try {
+      await this.#handle.close();
+    } finally {
+      await this.#lock?.release();
+    }
+  }
+}
+
+async function openDataFile(path: string, readOnly: boolean, create: boolean): Promise<FileHandle> {
+  if (readOnly) return open(path, 'r');
+  if (create) return open(path, 'w+');
+  try {
+    return await open(path, fsConstants.O_RDWR);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL);
+  }
+}
+
+function warnIfInFuture(path: string, lastTid: Tid, clock: () => number, logger: Logger): void {
+  if (lastTid.readBigUInt64BE(0) === 0n) return;
+  const seconds = TimeStamp.fromBytes(lastTid).timeTime() - clock() / 1000;
+  if (seconds <= 0) return;
+  const message = `${path} Database records ${Math.floor(seconds)} seconds in the future`;
+  if (seconds > FUTURE_CRITICAL_SECONDS) logger.error({ path, seconds }, message);
+  else logger.warn({ path, seconds }, message);
+}

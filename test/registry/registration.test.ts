@@ -1,0 +1,203 @@
+import { expect } from 'chai';
+import { expireSession } from '../../src/testing/expire-session.js';
+import { NodeExistsError, NoNodeError } from '../../src/zk/errors.js';
+import { ZkClient } from '../../src/zk/client.js';
+import { ZkState } from '../../src/zk/states.js';
+import { READ_ACL_UNSAFE } from '../../src/zk/types.js';
+import { hostIPv4Addresses } from '../../src/registry/host-addresses.js';
+import { ZooKeeper } from '../../src/registry/zookeeper.js';
+import { FailedConnectError } from '../../src/registry/errors.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { freePorts } from '../../src/testing/free-port.js';
+import { eventually, Inbox } from '../support/events.js';
+import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { quietLogger } from '../support/logger.js';
+
+describe('ZooKeeper.register (real ZooKeeper)', function () {
+  const clients = new ClientBag();
+  const helpers: ZooKeeper[] = [];
+  const proxies: TcpProxy[] = [];
+  let connection: string;
+  let observer: ZkClient;
+
+  const open = async (options = {}): Promise<ZooKeeper> => {
+    const zk = await ZooKeeper.connect(connection, { sessionTimeoutMs: 4000, ...options });
+    helpers.push(zk);
+    return zk;
+  };
+  const data = async (path: string): Promise<Record<string, unknown>> =>
+    JSON.parse((await observer.get(path)).data.toString()) as Record<string, unknown>;
+
+  before(async () => {
+    connection = await isolatedConnectionString('register');
+  });
+  beforeEach(async () => {
+    observer = await clients.open(connection);
+    for (const child of await observer.getChildren('/')) await observer.delete(`/${child}`, { recursive: true });
+    await observer.create('/fooservice');
+  });
+  afterEach(async () => {
+    await Promise.all(helpers.splice(0).map((zk) => zk.close()));
+    await clients.closeAll();
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+
+  it('creates an ephemeral host:port node with JSON properties and pid, read-only to the world', async () => {
+    const zk = await open();
+    const registration = await zk.register('/fooservice', ['192.168.0.42', 8080], { threads: 3 });
+    expect(registration.nodePaths).to.deep.equal(['/fooservice/192.168.0.42:8080']);
+    expect(await data('/fooservice/192.168.0.42:8080')).to.deep.equal({ threads: 3, pid: process.pid });
+    const stat = await observer.exists('/fooservice/192.168.0.42:8080');
+    expect(stat?.ephemeralOwner).to.equal(zk.client.sessionId);
+    expect((await observer.getAcl('/fooservice/192.168.0.42:8080')).acl).to.deep.equal([...READ_ACL_UNSAFE]);
+  });
+
+  it('accepts {host, port}, "host:port" and bracketed IPv6 addresses', async () => {
+    const zk = await open();
+    await zk.register('/fooservice', { host: 'h1', port: 1 });
+    await zk.register('/fooservice', 'h2:2');
+    await zk.register('/fooservice', '[::1]:3');
+    expect((await observer.getChildren('/fooservice')).sort()).to.deep.equal(['[::1]:3', 'h1:1', 'h2:2']);
+    for (const bad of ['nope', 'h:99999', ['h', 'x']] as const) {
+      const error = await zk.register('/fooservice', bad as never).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InvalidArgumentError);
+    }
+  });
+
+  it('registers every non-loopback IPv4 address for an empty host', async () => {
+    const zk = await open();
+    await zk.register('/fooservice', ':9000');
+    const expected = hostIPv4Addresses().map((ip) => `${ip}:9000`).sort();
+    expect((await observer.getChildren('/fooservice')).sort()).to.deep.equal(expected);
+  });
+
+  it("lets 'registering' listeners add properties before the node is created", async () => {
+    const zk = await open();
+    const events: string[] = [];
+    zk.on('registering', (event) => {
+      events.push(`${event.name} ${event.path}`);
+      event.properties.monitor = '127.0.0.1:11976';
+    });
+    await zk.register('/fooservice', '127.0.0.1:8100');
+    expect(events).to.deep.equal(['127.0.0.1:8100 /fooservice']);
+    expect(await data('/fooservice/127.0.0.1:8100')).to.deep.equal({ monitor: '127.0.0.1:11976', pid: process.pid });
+  });
+
+  it('resolves the service path through links', async () => {
+    const zk = await open();
+    await observer.create('/real');
+    await zk.ln('/real', '/fooservice/alias');
+    const registration = await zk.register('/fooservice/alias', 'h:1');
+    expect(registration.path).to.equal('/real');
+    expect(await observer.getChildren('/real')).to.deep.equal(['h:1']);
+    expect(await zk.register('/nowhere', 'h:1').catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
+  });
+
+  it('refuses a name another live session holds', async () => {
+    const first = await open();
+    const second = await open();
+    await first.register('/fooservice', 'h:1');
+    expect(await second.register('/fooservice', 'h:1').catch((e: unknown) => e)).to.be.instanceOf(NodeExistsError);
+  });
+
+  it('re-creates registrations on the new session after expiry, with updated properties', async () => {
+    const zk = await open();
+    const registration = await zk.register('/fooservice', 'h:1', { a: 1 });
+    await registration.update({ b: 2 });
+    const oldSession = zk.client.sessionId;
+    await expireSession(zk.client);
+    await zk.client.waitForState(ZkState.CONNECTED, 10_000);
+    const stat = await eventually('the node to belong to the new session', async () => {
+      const current = await observer.exists('/fooservice/h:1');
+      return current !== null && current.ephemeralOwner === zk.client.sessionId ? current : undefined;
+    });
+    expect(stat.ephemeralOwner).to.not.equal(oldSession);
+    expect(await data('/fooservice/h:1')).to.deep.equal({ a: 1, b: 2, pid: process.pid });
+  });
+
+  it('remembers data set through set() for re-registration', async () => {
+    const zk = await open();
+    await zk.register('/fooservice', 'h:1');
+    await zk.set('/fooservice/h:1', '{"weight":5}');
+    await expireSession(zk.client);
+    await eventually('re-registration', async () => {
+      const current = await observer.exists('/fooservice/h:1');
+      return current?.ephemeralOwner === zk.client.sessionId;
+    });
+    expect(await data('/fooservice/h:1')).to.deep.equal({ weight: 5 });
+  });
+
+  async function cutOffHelper(logger = quietLogger()): Promise<{ zk: ZooKeeper; proxy: TcpProxy }> {
+    const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
+    const proxy = await TcpProxy.start(host!, Number(port));
+    proxies.push(proxy);
+    const zk = await ZooKeeper.connect(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, {
+      sessionTimeoutMs: 2000,
+      logger,
+    });
+    helpers.push(zk);
+    return { zk, proxy };
+  }
+
+  it('replaces a node its own expired session left behind, without waiting for the server to delete it', async () => {
+    const logger = quietLogger();
+    const { zk, proxy } = await cutOffHelper(logger);
+    await zk.register('/fooservice', 'h:1');
+    const oldSession = zk.client.sessionId;
+    const lost = zk.client.waitForState(ZkState.LOST, 10_000);
+    proxy.setMode('refuse');
+    expect(await lost).to.equal(true);
+    proxy.setMode('pass');
+    await eventually('the node to belong to the new session', async () => {
+      const current = await observer.exists('/fooservice/h:1');
+      return current !== null && current.ephemeralOwner !== oldSession && current.ephemeralOwner === zk.client.sessionId;
+    });
+    expect(logger.errors).to.deep.equal([]);
+  });
+
+  it('waits for a node held by a foreign session to go, then takes it over', async () => {
+    const logger = quietLogger();
+    const { zk, proxy } = await cutOffHelper(logger);
+    await zk.register('/fooservice', 'h:1');
+    const gone = new Inbox<string>();
+    await observer.exists('/fooservice/h:1', (event) => gone.push(event.type));
+    proxy.setMode('refuse');
+    expect(await gone.next()).to.equal('deleted'); // the server expired the old session
+    const squatter = await clients.open(connection);
+    await squatter.create('/fooservice/h:1', '{}', { ephemeral: true });
+    const connected = zk.client.waitForState(ZkState.CONNECTED, 10_000);
+    proxy.setMode('pass');
+    expect(await connected).to.equal(true);
+    await eventually('the warning about the foreign holder', () =>
+      logger.warnings.some((line) => line.includes('/fooservice/h:1 is held by another session')),
+    );
+    expect((await observer.exists('/fooservice/h:1'))?.ephemeralOwner).to.equal(squatter.sessionId);
+    await squatter.close();
+    await eventually('our session to hold the node', async () => {
+      const current = await observer.exists('/fooservice/h:1');
+      return current?.ephemeralOwner === zk.client.sessionId;
+    });
+  });
+
+  it('never resurrects a withdrawn registration', async () => {
+    const zk = await open();
+    const registration = await zk.register('/fooservice', 'h:1');
+    await registration.withdraw();
+    expect(await observer.exists('/fooservice/h:1')).to.equal(null);
+    await expireSession(zk.client);
+    await zk.client.waitForState(ZkState.CONNECTED, 10_000);
+    // A round trip after the new session's re-registration would have run.
+    await zk.register('/fooservice', 'h:2');
+    expect(await observer.getChildren('/fooservice')).to.deep.equal(['h:2']);
+    expect(zk.registrations.map((r) => r.name)).to.deep.equal(['h:2']);
+  });
+
+  it('fails to connect with FailedConnectError, logging zc.zk\'s message', async () => {
+    const [port] = await freePorts(1);
+    const logger = quietLogger();
+    const error = await ZooKeeper.connect(`127.0.0.1:${port}`, { connectTimeoutMs: 200, logger }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(FailedConnectError);
+    expect(logger.errors).to.deep.equal([`Can't connect to ZooKeeper at '127.0.0.1:${port}'`]);
+  });
+});
