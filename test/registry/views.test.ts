@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import { expireSession } from '../../src/testing/expire-session.js';
+import type { ZkClient } from '../../src/zk/client.js';
+import { NoNodeError } from '../../src/zk/errors.js';
+import { LinkLoopError } from '../../src/registry/errors.js';
+import type { ChildrenChange } from '../../src/registry/children-view.js';
+import { ZooKeeper } from '../../src/registry/zookeeper.js';
+import { Inbox } from '../support/events.js';
+import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+
+describe('registry views and links (real ZooKeeper)', function () {
+  const clients = new ClientBag();
+  let connection: string;
+  let zk: ZooKeeper;
+  let writer: ZkClient;
+
+  before(async () => {
+    connection = await isolatedConnectionString('views');
+  });
+  beforeEach(async () => {
+    writer = await clients.open(connection);
+    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    zk = await ZooKeeper.connect(connection, { sessionTimeoutMs: 4000 });
+  });
+  afterEach(async () => {
+    await zk.close();
+    await clients.closeAll();
+  });
+
+  describe('resolve and ln', () => {
+    it('follows links anywhere along a path, relative ones too', async () => {
+      await zk.importTree('/a\n  /b\n    l -> c\n    l2 -> ../c\n    /c\n  /c\n/x\n  y -> /a/b\n');
+      expect(await zk.resolve('/a/b/l')).to.equal('/a/b/c');
+      expect(await zk.resolve('/a/b/l2')).to.equal('/a/c');
+      expect(await zk.resolve('/x/y/l')).to.equal('/a/b/c');
+      expect(await zk.resolve('/a/./b/../b/c')).to.equal('/a/b/c');
+      const missing = await zk.resolve('/x/y/nothing').catch((e: unknown) => e);
+      expect(missing).to.be.instanceOf(NoNodeError).with.property('path', '/x/y/nothing');
+    });
+
+    it('detects link loops instead of hanging', async () => {
+      await zk.importTree('/loop\n  a -> b\n  b -> a\n');
+      const error = await zk.resolve('/loop/a').catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(LinkLoopError);
+      expect((error as LinkLoopError).paths[0]).to.equal('/loop/a');
+    });
+
+    it('ln makes a link, and a trailing / appends the link name', async () => {
+      await zk.importTree('/dbs\n  /main\n/app\n');
+      await zk.ln('/dbs/', '/app/main');
+      await zk.ln('/dbs/main', '/app/primary');
+      expect((await zk.getProperties('/app')).links).to.deep.equal(
+        new Map([
+          ['main', '/dbs/main'],
+          ['primary', '/dbs/main'],
+        ]),
+      );
+      expect(await zk.resolve('/app/primary')).to.equal('/dbs/main');
+    });
+  });
+
+  describe('children', () => {
+    it('is a live, iterable view with length, path and realPath', async () => {
+      await zk.importTree('/svc\n  /providers\n/alias\n  p -> /svc/providers\n');
+      const view = zk.children('/alias/p');
+      await view.ready;
+      expect(view.path).to.equal('/alias/p');
+      expect(view.realPath).to.equal('/svc/providers');
+      expect([...view]).to.deep.equal([]);
+      const calls = new Inbox<[readonly string[], ChildrenChange]>();
+      view.subscribe((children, change) => calls.push([children, change]));
+      expect(await calls.next()).to.deep.equal([[], { added: [], removed: [], deleted: false }]);
+      await writer.create('/svc/providers/a');
+      expect(await calls.next()).to.deep.equal([['a'], { added: ['a'], removed: [], deleted: false }]);
+      await writer.create('/svc/providers/b');
+      const [children, change] = await calls.next();
+      expect([...children].sort()).to.deep.equal(['a', 'b']);
+      expect(change.added).to.deep.equal(['b']);
+      expect(view.length).to.equal(2);
+      await writer.delete('/svc/providers/a');
+      expect((await calls.next())[1]).to.deep.equal({ added: [], removed: ['a'], deleted: false });
+    });
+
+    it('follows the link again when its target changes', async () => {
+      await zk.importTree('/one\n  /x\n/two\n  /y\n  /z\n/service\n  current -> /one\n');
+      const view = zk.children('/service/current');
+      await view.ready;
+      const calls = new Inbox<readonly string[]>();
+      view.subscribe((children) => calls.push([...children].sort()));
+      expect(await calls.next()).to.deep.equal(['x']);
+      await zk.ln('/two', '/service/current');
+      expect(await calls.next()).to.deep.equal(['y', 'z']);
+      expect(view.realPath).to.equal('/two');
+    });
+
+    it('empties and says so when the node is deleted and cannot be resolved, and comes back with it', async () => {
+      await zk.importTree('/gone\n  /kid\n');
+      const view = zk.children('/gone');
+      await view.ready;
+      const calls = new Inbox<ChildrenChange>();
+      view.subscribe((_children, change) => calls.push(change));
+      await calls.next();
+      await writer.delete('/gone', { recursive: true });
+      const change = await calls.until((c) => c.deleted);
+      expect(change.added).to.deep.equal([]);
+      expect(view.length).to.equal(0);
+      expect(view.deleted).to.equal(true);
+      await writer.create('/gone');
+      await writer.create('/gone/again');
+      const back = await calls.until((c) => c.added.includes('again'));
+      expect(back.deleted).to.equal(false);
+    });
+
+    it('rejects ready when the path does not resolve at first', async () => {
+      expect(await zk.children('/nowhere').ready.catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
+    });
+
+    it('keeps updating across session expiry', async () => {
+      await writer.create('/exp');
+      const view = zk.children('/exp');
+      await view.ready;
+      const calls = new Inbox<readonly string[]>();
+      view.subscribe((children) => calls.push(children));
+      await calls.next();
+      await expireSession(zk.client);
+      await writer.create('/exp/after');
+      expect(await calls.until((c) => c.includes('after'))).to.deep.equal(['after']);
+    });
+  });
+
+  describe('properties', () => {
+    it('is a live read-only mapping with update and set', async () => {
+      await zk.importTree("/fooservice\n  threads = 3\n  secret = u'1234'\n");
+      const properties = zk.properties('/fooservice');
+      await properties.ready;
+      expect(properties.get('threads')).to.equal(3);
+      expect(properties.keys().sort()).to.deep.equal(['secret', 'threads']);
+      const seen = new Inbox<number>();
+      properties.subscribe((p) => seen.push(p.get('threads') as number));
+      expect(await seen.next()).to.equal(3);
+      await properties.update({ threads: 4 });
+      expect(await seen.next()).to.equal(4);
+      expect(properties.get('secret')).to.equal('1234');
+      await properties.set({ threads: 1 });
+      expect(await seen.next()).to.equal(1);
+      expect(properties.has('secret')).to.equal(false);
+      expect(JSON.parse((await writer.get('/fooservice')).data.toString())).to.deep.equal({ threads: 1 });
+    });
+
+    it('with watch: false is a snapshot that can still be updated', async () => {
+      await zk.importTree('/node\n  a = 1\n');
+      const snapshot = zk.properties('/node', { watch: false });
+      await snapshot.ready;
+      await writer.set('/node', '{"a":2}');
+      expect(snapshot.get('a')).to.equal(1);
+      await snapshot.update({ b: 3 });
+      expect(snapshot.get('b')).to.equal(3);
+      expect(() => snapshot.subscribe(() => undefined)).to.throw(/watch: false/);
+    });
+
+    it('resolves property links to the linked value and follows its changes', async () => {
+      await zk.importTree('/fooservice\n  threads = 3\n/cms\n  threads => /fooservice threads\n  t2 => ../fooservice threads\n');
+      const cms = zk.properties('/cms');
+      await cms.ready;
+      expect(cms.get('threads')).to.equal(3);
+      expect(cms.get('t2')).to.equal(3);
+      const seen = new Inbox<unknown>();
+      cms.subscribe((p) => seen.push(p.get('threads')));
+      expect(await seen.next()).to.equal(3);
+      await writer.set('/fooservice', '{"threads":5}');
+      expect(await seen.until((value) => value === 5)).to.equal(5);
+    });
+  });
+});
