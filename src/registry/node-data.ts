@@ -34,7 +34,7 @@ export type NodeDataFormat = (typeof NodeDataFormat)[keyof typeof NodeDataFormat
 export interface DecodedNodeData extends NodeContent {
   /** What the data held. */
   readonly format: NodeDataFormat;
-  /** For {@link NodeDataFormat.badJson}: why the JSON was refused. */
+  /** For the `badJson` format: why the JSON was refused. */
   readonly error?: Error;
 }
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 
 /** A server address in any of the forms zc.zk accepts. */
-export type AddressInput = readonly [host: string, port: number] | { readonly host: string; readonly port: number } | string;
+export type AddressInput = readonly [host: string, port: number] | HostPort | string;
 
 /** A parsed `host:port`; `host` is empty for "all interfaces". */
 export interface HostPort {

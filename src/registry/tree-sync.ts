@@ -232,19 +232,24 @@ export async function deleteRecursive(
 }
 
 /**
- * Visits `path` and its descendants depth first, in name order, reading
- * each node's children only when it is reached, so nodes added or removed
- * while walking are seen (or skipped) as they are then.
+ * Visits `path` and its descendants depth first, in name order. A node's
+ * children are read after the caller has seen the node, so nodes added or
+ * removed while walking are seen (or skipped) as they are by then.
  */
 export async function* walk(client: ZkClient, path = '/', options: WalkOptions = {}): AsyncGenerator<string> {
-  let children: string[];
   try {
-    if (options.ephemeral === false && (await isEphemeral(client, path))) return;
-    children = (await client.getChildren(path)).sort();
+    if (options.ephemeral === false ? await isEphemeral(client, path) : (await client.exists(path)) === null) return;
   } catch (error) {
     if (error instanceof NoNodeError) return;
     throw error;
   }
   yield path;
+  let children: string[];
+  try {
+    children = (await client.getChildren(path)).sort();
+  } catch (error) {
+    if (error instanceof NoNodeError) return;
+    throw error;
+  }
   for (const name of children) yield* walk(client, childPath(path, name), options);
 }

@@ -45,14 +45,14 @@ export type ZeoErrorCode = (typeof ZEO_ERROR_CODES)[keyof typeof ZEO_ERROR_CODES
 
 /** The codes a {@link ProtocolError} can carry. */
 export type ProtocolErrorCode =
-  | typeof ZEO_ERROR_CODES.frameTooLarge
-  | typeof ZEO_ERROR_CODES.badFrameLength
-  | typeof ZEO_ERROR_CODES.truncatedFrame
-  | typeof ZEO_ERROR_CODES.badHandshake
-  | typeof ZEO_ERROR_CODES.unsupportedVersion
-  | typeof ZEO_ERROR_CODES.badMessage
-  | typeof ZEO_ERROR_CODES.unencodable
-  | typeof ZEO_ERROR_CODES.unexpectedReply;
+  | 'ZEO_FRAME_TOO_LARGE'
+  | 'ZEO_BAD_FRAME_LENGTH'
+  | 'ZEO_TRUNCATED_FRAME'
+  | 'ZEO_BAD_HANDSHAKE'
+  | 'ZEO_UNSUPPORTED_VERSION'
+  | 'ZEO_BAD_MESSAGE'
+  | 'ZEO_UNENCODABLE'
+  | 'ZEO_UNEXPECTED_REPLY';
 
 /**
  * The root of the ZEO layer's errors. `retryable` tells a transaction

@@ -6,7 +6,9 @@ export const ZEO_PROTOCOL_VERSION = '5';
 
 /** The handshake letter of each encoding. */
 export const ENCODING_LETTERS = Object.freeze({
+  /** `Z5`: pickle-encoded messages. */
   [ZEO_ENCODINGS.pickle]: 'Z',
+  /** `M5`: msgpack-encoded messages. */
   [ZEO_ENCODINGS.msgpack]: 'M',
 } as const);
 

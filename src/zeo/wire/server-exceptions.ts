@@ -13,11 +13,17 @@ import { tuple, type ZeoValue } from './values.js';
 
 /** Dotted Python class names of the exceptions that get typed errors. */
 export const PYTHON_EXCEPTION_CLASSES = Object.freeze({
+  /** A write conflict. */
   conflict: 'ZODB.POSException.ConflictError',
+  /** A failed read-current check. */
   readConflict: 'ZODB.POSException.ReadConflictError',
+  /** BTrees conflict resolution refused. */
   btreesConflict: 'ZODB.POSException.BTreesConflictError',
+  /** No such object or revision. */
   posKey: 'ZODB.POSException.POSKeyError',
+  /** A write on a read-only storage. */
   readOnly: 'ZODB.POSException.ReadOnlyError',
+  /** A two-phase-commit call out of order. */
   storageTransaction: 'ZODB.POSException.StorageTransactionError',
 } as const);
 
