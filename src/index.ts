@@ -10,7 +10,9 @@ export type { Logger, LogFn } from './logger.js';
 
 // ZooKeeper layer
 export { ZkClient } from './zk/client.js';
-export type { ZkClientOptions, NodeData, NodeAcl, NodeDataInput } from './zk/client.js';
+export type { ZkClientOptions, NodeData, NodeAcl } from './zk/client.js';
+export type { NodeDataInput } from './zk/node-data.js';
+export { MAX_DATA_BYTES } from './zk/node-data.js';
 export { ZkState } from './zk/states.js';
 export type { ZkClientEvents } from './zk/states.js';
 export { parseConnectionString, DEFAULT_CONNECTION_STRING } from './zk/connection-string.js';

@@ -150,7 +150,7 @@ export class ChildrenView implements Iterable<string> {
       this.#realPath = undefined;
       this.#update(EMPTY, true);
       // Wait for the path (or a link to it) to come back.
-      this.#watchNodes([this.path, ...linkNodes], generation);
+      await this.#watchNodes([this.path, ...linkNodes], generation);
       return;
     }
     if (generation !== this.#generation) return;
@@ -172,23 +172,30 @@ export class ChildrenView implements Iterable<string> {
       if (generation === this.#generation) void this.#attach(first);
     });
     // The node's deletion and any change of a link on the way re-resolve.
-    this.#watchNodes([realPath, ...linkNodes], generation);
+    await this.#watchNodes([realPath, ...linkNodes], generation);
   }
 
-  #watchNodes(paths: readonly string[], generation: number): void {
-    for (const path of new Set(paths)) {
+  /**
+   * Watches the nodes a resolution depended on; any change re-resolves.
+   * A change made between resolving and the watches taking hold would be
+   * missed, so once they hold the path is resolved once more and compared.
+   */
+  async #watchNodes(paths: readonly string[], generation: number): Promise<void> {
+    const watches = [...new Set(paths)].map((path) => {
       let initial = true;
-      this.#watches.push(
-        new DataWatch(this.#client, path, () => {
-          if (initial) {
-            initial = false;
-            return undefined;
-          }
-          if (generation === this.#generation) void this.#attach(false);
-          return false;
-        }),
-      );
-    }
+      return new DataWatch(this.#client, path, () => {
+        if (initial) {
+          initial = false;
+          return undefined;
+        }
+        if (generation === this.#generation) void this.#attach(false);
+        return false;
+      });
+    });
+    this.#watches.push(...watches);
+    await Promise.all(watches.map((watch) => watch.ready.catch(() => undefined)));
+    const now = await resolvePath(this.#client, this.path).catch(() => undefined);
+    if (generation === this.#generation && now !== this.#realPath) void this.#attach(false);
   }
 
   #cancelWatches(): void {

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../logger.js';
-import { ZkClient, type NodeDataInput, type ZkClientOptions } from '../zk/client.js';
+import { ZkClient, type ZkClientOptions } from '../zk/client.js';
+import type { NodeDataInput } from '../zk/node-data.js';
 import { ConnectTimeoutError, NoNodeError } from '../zk/errors.js';
 import { READ_ACL_UNSAFE, type Acl, type Stat } from '../zk/types.js';
 import { ChildrenView } from './children-view.js';

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { InvalidArgumentError, ZkzeoError } from '../errors.js';
 import type { ZkClient } from '../zk/client.js';
 import { ZkState } from '../zk/states.js';
 
@@ -55,7 +56,9 @@ function sendToAnyServer(client: ZkClient, payload: Buffer): Promise<void> {
  */
 export async function expireSession(client: ZkClient, options: ExpireSessionOptions = {}): Promise<void> {
   const sessionId = client.sessionId;
-  if (sessionId === 0n || !client.connected) throw new Error('expireSession: the client has no connected session');
+  if (sessionId === 0n || !client.connected) {
+    throw new InvalidArgumentError('expireSession: the client has no connected session');
+  }
   const payload = takeOverAndClose(sessionId, client.sessionPassword, client.sessionTimeoutMs);
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let lost = false;
@@ -65,7 +68,9 @@ export async function expireSession(client: ZkClient, options: ExpireSessionOpti
   client.on('state', onState);
   try {
     while (!lost) {
-      if (Date.now() > deadline) throw new Error(`expireSession: session 0x${sessionId.toString(16)} did not expire`);
+      if (Date.now() > deadline) {
+        throw new ZkzeoError('ERR_EXPIRE_TIMEOUT', `expireSession: session 0x${sessionId.toString(16)} did not expire`);
+      }
       await sendToAnyServer(client, payload);
       await client.waitForState(ZkState.LOST, 200);
     }

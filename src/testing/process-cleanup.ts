@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 
 // Node does not kill child processes when it exits, so every JVM and temp
 // directory the harness creates is recorded here and removed on exit,
-// including exits caused by SIGINT/SIGTERM.
+// including exits caused by SIGINT/SIGTERM/SIGHUP. (A SIGKILLed test process
+// cannot clean up; CI sweeps JVMs started with -Dzkzeo.testing=true.)
 const children = new Set<ChildProcess>();
 const directories = new Set<string>();
 let installed = false;
@@ -13,7 +14,8 @@ function cleanUpNow(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
-  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
+  // A JVM killed a moment ago may still be writing; retry briefly.
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   directories.clear();
 }
 
@@ -31,6 +33,7 @@ function install(): void {
   process.on('exit', cleanUpNow);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 }
 
 /** Kills `child` when this process exits, unless it has exited by then. */

@@ -106,7 +106,7 @@ export class TestingEnsemble {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(this.#members.map((member) => member.kill()));
-    rmSync(this.#dir, { recursive: true, force: true });
+    rmSync(this.#dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     forgetDirectory(this.#dir);
   }
 }

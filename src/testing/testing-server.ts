@@ -85,7 +85,7 @@ export class TestingServer {
       } catch (error) {
         lastError = error;
         await member.kill();
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
         forgetDirectory(dir);
         if (!member.log().includes('Address already in use')) break;
       }
@@ -151,7 +151,7 @@ export class TestingServer {
     if (this.#closed) return;
     this.#closed = true;
     await this.#member.kill();
-    rmSync(this.#dir, { recursive: true, force: true });
+    rmSync(this.#dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     forgetDirectory(this.#dir);
   }
 }

@@ -103,7 +103,7 @@ export class ZooKeeperMember {
       'java',
       [
         '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData',
-        // A marker so leftover test JVMs can be found with `pkill -f zkzeo.testing`.
+        // A marker, so a CI machine can sweep test JVMs a killed run left behind.
         '-Dzkzeo.testing=true',
         `-Dorg.slf4j.simpleLogger.defaultLogLevel=${this.#layout.logLevel}`,
         '-cp', CLASSPATH.join(':'),
@@ -139,14 +139,19 @@ export class ZooKeeperMember {
     throw new Error(`ZooKeeper member ${this.id} did not serve within ${timeoutMs} ms: ${this.#tail()}`);
   }
 
-  /** Stops the JVM with SIGTERM (or `signal`) and waits for it to exit. */
+  /**
+   * Stops the JVM with SIGTERM (or `signal`) and waits for it to exit;
+   * after 5 s it is killed.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.#child;
     if (child === undefined || !this.running) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     if (this.#paused) child.kill('SIGCONT');
     child.kill(signal);
+    const escalate = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
+    clearTimeout(escalate);
     this.#paused = false;
   }
 

@@ -18,6 +18,7 @@ import {
   SessionExpiredError,
   type ZooKeeperError,
 } from './errors.js';
+import { nodeDataBytes, type NodeDataInput } from './node-data.js';
 import { joinPath, parentPath, validatePath } from './paths.js';
 import { retry, type RetryPolicy } from './retry.js';
 import { ZkState, type ZkClientEvents } from './states.js';
@@ -35,6 +36,8 @@ import {
   createRawClient,
   destroyRawClient,
   fromRawAcl,
+  lastQueuedPacket,
+  withdrawPacket,
   rawPhase,
   rawSessionId,
   rawSocket,
@@ -85,32 +88,18 @@ export interface NodeAcl {
   readonly stat: Stat;
 }
 
-/** Data a node can hold: bytes, or a string stored as UTF-8. */
-export type NodeDataInput = Uint8Array | string;
 
 interface PendingRequest {
   readonly raw: RawClient;
   readonly path: string | undefined;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  /** The library's queued packet, while it is not yet written. */
+  packet: object | undefined;
   readonly reject: (error: Error) => void;
 }
 
 const LOG_PREFIX = 'zookeeper';
 
-/** ZooKeeper's default limit on one node's data (jute.maxbuffer). */
-const MAX_DATA_BYTES = 1024 * 1024;
-
-function toBuffer(path: string, data: NodeDataInput | undefined): Buffer {
-  let bytes: Buffer;
-  if (data === undefined) bytes = Buffer.alloc(0);
-  else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
-  else if (data instanceof Uint8Array) bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  else throw new InvalidArgumentError(`data for ${path} must be a Uint8Array or a string, got ${typeof data}`);
-  if (bytes.length > MAX_DATA_BYTES) {
-    throw new InvalidArgumentError(`data for ${path} is ${bytes.length} bytes; ZooKeeper's limit is ${MAX_DATA_BYTES}`);
-  }
-  return bytes;
-}
 
 function checkTimeout(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -152,6 +141,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #sessionId = 0n;
   #closed = false;
   #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #stopSignal: AbortController | undefined;
   #lostTimer: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #watchedSocket: Socket | undefined;
@@ -238,20 +229,30 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * @throws ConnectTimeoutError (after stopping the client) when no server answered in time
    * @throws ClientClosedError after {@link close}
    */
-  start(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClientClosedError());
+  async start(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = checkTimeout('timeoutMs', options.timeoutMs, this.#connectTimeoutMs);
+    if (this.#stopping !== undefined) await this.#stopping;
+    if (this.#closed) throw new ClientClosedError();
     if (this.#raw === undefined) {
       this.#raw = this.#openRaw();
       this.#startWatchdog();
+      this.#stopSignal = new AbortController();
+      // Only the start that opened the client gives up on it after its timeout.
+      this.#starting = this.#waitFirstConnection(timeoutMs, this.#stopSignal.signal);
+      return this.#starting;
     }
-    if (this.connected) return Promise.resolve();
-    this.#starting ??= this.#waitFirstConnection(checkTimeout('timeoutMs', options.timeoutMs, this.#connectTimeoutMs));
-    return this.#starting;
+    if (this.connected) return;
+    if (this.#starting !== undefined) return this.#starting;
+    // Started already and reconnecting: wait, but leave the client running.
+    if (!(await this.waitForState(ZkState.CONNECTED, timeoutMs))) {
+      throw new ConnectTimeoutError(this.connectionString, timeoutMs);
+    }
   }
 
-  async #waitFirstConnection(timeoutMs: number): Promise<void> {
+  async #waitFirstConnection(timeoutMs: number, stopped: AbortSignal): Promise<void> {
     try {
-      const connected = await this.waitForState(ZkState.CONNECTED, timeoutMs);
+      const connected = await this.waitForState(ZkState.CONNECTED, timeoutMs, stopped);
+      if (stopped.aborted) throw new ClientClosedError();
       if (!connected) {
         await this.stop();
         throw new ConnectTimeoutError(this.connectionString, timeoutMs);
@@ -263,46 +264,61 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /**
    * Waits until the client reaches `state` (resolves `true` at once if it is
-   * there), or `timeoutMs` passes (resolves `false`).
+   * there), or `timeoutMs` passes or `signal` aborts (resolves `false`).
    */
-  waitForState(state: ZkState, timeoutMs: number): Promise<boolean> {
+  waitForState(state: ZkState, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#state === state) return Promise.resolve(true);
+    if (signal?.aborted === true) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const onState = (now: ZkState): void => {
-        if (now !== state) return;
+      const finish = (reached: boolean): void => {
         clearTimeout(timer);
         this.off('state', onState);
-        resolve(true);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(reached);
       };
-      const timer = setTimeout(() => {
-        this.off('state', onState);
-        resolve(false);
-      }, timeoutMs);
+      const onState = (now: ZkState): void => {
+        if (now === state) finish(true);
+      };
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
       this.on('state', onState);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   /**
    * Closes the session (its ephemeral nodes go at once), fails every
    * request still waiting with {@link ClientClosedError} and reports
-   * `LOST`. Idempotent.
+   * `LOST`. A pending {@link start} rejects with ClientClosedError.
+   * Idempotent; concurrent calls share one stop.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
     const raw = this.#raw;
-    if (raw === undefined) return;
+    if (raw === undefined) return Promise.resolve();
     this.#raw = undefined;
+    this.#stopSignal?.abort();
     this.#stopWatchdog();
     this.#clearLostTimer();
     this.#failPending(raw, (path) => new ClientClosedError(path));
-    await this.#closeRaw(raw);
+    const wasConnected = this.#state === ZkState.CONNECTED;
     this.#sessionId = 0n;
     this.#setState(ZkState.LOST);
+    this.#stopping = this.#closeRaw(raw, wasConnected).finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
   }
 
   /** Stops the client for good: a closed client cannot be started again. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.stop();
+  }
+
+  /** Whether {@link close} was called (a closed client cannot be started again). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /**
@@ -313,7 +329,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    */
   async create(path: string, data?: NodeDataInput, options: CreateOptions = {}): Promise<string> {
     validatePath(path, options.sequence === true);
-    const bytes = toBuffer(path, data);
+    const bytes = nodeDataBytes(path, data);
     const mode =
       (options.ephemeral === true ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT) + (options.sequence === true ? 2 : 0);
     const acl = toRawAcl(options.acl ?? OPEN_ACL_UNSAFE);
@@ -324,7 +340,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return await createOnce();
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      await this.ensurePath(parentPath(path));
+      await this.ensurePath(parentPath(path), options.acl);
       return createOnce();
     }
   }
@@ -397,7 +413,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    */
   async set(path: string, data: NodeDataInput, options: SetOptions = {}): Promise<Stat> {
     validatePath(path);
-    const bytes = toBuffer(path, data);
+    const bytes = nodeDataBytes(path, data);
     return this.#request<Stat>(path, (raw, done) =>
       raw.setData(path, bytes, options.version ?? -1, (error, stat) => (error ? done(error) : done(null, toStat(stat)))),
     );
@@ -477,15 +493,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return Promise.reject(new ClientClosedError(path));
     }
     return new Promise<T>((resolve, reject) => {
-      const entry: PendingRequest = {
-        raw,
-        path,
-        reject,
-        timer: setTimeout(() => {
-          this.#pending.delete(entry);
-          reject(new OperationTimeoutError(path, this.#requestTimeoutMs));
-        }, this.#requestTimeoutMs),
-      };
+      const entry: PendingRequest = { raw, path, reject, timer: undefined, packet: undefined };
       this.#pending.add(entry);
       const done = (error: unknown, value?: T): void => {
         if (!this.#pending.delete(entry)) return;
@@ -493,11 +501,23 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         if (error) reject(toZooKeeperError(error, path));
         else resolve(value as T);
       };
+      const queuedBefore = lastQueuedPacket(raw);
       try {
         send(raw, done);
       } catch (error) {
         done(error);
+        return;
       }
+      // The library queues synchronously; remember the packet so a request
+      // that times out before it is written can be taken back, and so can
+      // never be applied later behind the caller's back.
+      const queued = lastQueuedPacket(raw);
+      if (queued !== queuedBefore) entry.packet = queued;
+      entry.timer = setTimeout(() => {
+        if (!this.#pending.delete(entry)) return;
+        const withdrawn = entry.packet !== undefined && withdrawPacket(raw, entry.packet);
+        reject(new OperationTimeoutError(path, this.#requestTimeoutMs, !withdrawn));
+      }, this.#requestTimeoutMs);
     });
   }
 
@@ -506,6 +526,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       if (entry.raw !== raw) continue;
       this.#pending.delete(entry);
       clearTimeout(entry.timer);
+      if (entry.packet !== undefined) withdrawPacket(raw, entry.packet);
       entry.reject(makeError(entry.path));
     }
   }
@@ -537,15 +558,18 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (raw !== this.#raw || this.#state !== ZkState.CONNECTED) return;
     this.#setState(ZkState.SUSPENDED);
     // The server expires the session once it has not heard from us for the
-    // session timeout; past that, waiting for a reconnect is pointless.
+    // session timeout (counted from the last thing we heard, which is close
+    // enough); past that, waiting for a reconnect is pointless.
     const timeoutMs = raw.getSessionTimeout();
+    const silentMs = this.#watchedSocket !== undefined && this.#watchedSocket === rawSocket(raw) ? Date.now() - this.#lastReceived : 0;
+    const remainingMs = Math.max(0, timeoutMs - silentMs);
     this.#lostTimer = setTimeout(() => {
       this.#lostTimer = undefined;
       if (raw === this.#raw && this.#state === ZkState.SUSPENDED) {
         this.#logger.warn(`${LOG_PREFIX}: no connection for the session timeout (${timeoutMs} ms); session lost`);
         this.#replaceSession(raw);
       }
-    }, timeoutMs);
+    }, remainingMs);
   }
 
   #onExpired(raw: RawClient): void {
@@ -572,10 +596,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.#setState(ZkState.LOST);
   }
 
-  async #closeRaw(raw: RawClient): Promise<void> {
+  async #closeRaw(raw: RawClient, connected: boolean): Promise<void> {
     // A connected client sends closeSession and the server closes the
     // socket; wait for that briefly so ephemeral nodes go at once.
-    if (rawPhase(raw) === 'connected') {
+    if (connected && rawPhase(raw) === 'connected') {
       const closed = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 2_000);
         raw.once('disconnected', () => {
@@ -597,14 +621,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.#emitSafely('state', state, previous);
   }
 
-  // A throwing listener must not break the client's own bookkeeping.
+  // A throwing listener must not break the client's own bookkeeping (it
+  // does stop later listeners, as with any EventEmitter).
   #emitSafely<E extends keyof ZkClientEvents>(event: E, ...args: ZkClientEvents[E]): void {
-    for (const listener of this.listeners(event)) {
-      try {
-        (listener as (...a: ZkClientEvents[E]) => void)(...args);
-      } catch (error) {
-        this.#logger.error({ err: error }, `${LOG_PREFIX}: a '${event}' listener threw`);
-      }
+    try {
+      (this.emit as (event: E, ...a: ZkClientEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#logger.error({ err: error }, `${LOG_PREFIX}: a '${event}' listener threw`);
     }
   }
 
@@ -620,7 +643,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * reconnects (to another server if it has one).
    */
   #startWatchdog(): void {
-    const limit = (): number => this.#readTimeoutMs ?? Math.floor((this.sessionTimeoutMs * 2) / 3);
+    // Never shorter than the library's ping interval (a third of the session
+    // timeout) plus slack, or a quiet but healthy connection would be dropped.
+    const limit = (): number =>
+      Math.max(this.#readTimeoutMs ?? Math.floor((this.sessionTimeoutMs * 2) / 3), this.sessionTimeoutMs / 3 + 250);
     const tick = (): void => {
       const raw = this.#raw;
       if (raw === undefined) return;

@@ -61,7 +61,8 @@ export function parseConnectionString(
   const text = input?.trim() ?? '';
   if (text === '') {
     const fallback = env.ZC_ZK_CONNECTION_STRING?.trim() || options.servers || DEFAULT_CONNECTION_STRING;
-    return parseConnectionString(fallback, { ...options, env: {} });
+    // Parsed again without the variable, so a URL in it still finds ZOOKEEPER_SERVERS.
+    return parseConnectionString(fallback, { ...options, env: { ...env, ZC_ZK_CONNECTION_STRING: undefined } });
   }
   if (text.toLowerCase().startsWith('zookeeper:')) return parseUrl(text, options, env);
   const slash = text.indexOf('/');

@@ -117,15 +117,24 @@ export class SessionExpiredError extends ZooKeeperError {
   }
 }
 
-/** A request got no answer within the client's `requestTimeoutMs`. Retryable. */
+/**
+ * A request got no answer in time: from our `requestTimeoutMs`, or the
+ * server's own operation timeout. Retryable. `sent` says whether it may
+ * have reached the server: a request still queued when it timed out is
+ * withdrawn and certainly not applied.
+ */
 export class OperationTimeoutError extends ZooKeeperError {
+  /** Whether the request was written to a server before it timed out. */
+  readonly sent: boolean;
+
   /** @internal */
-  constructor(path: string | undefined, timeoutMs: number) {
-    super('ZK_OPERATION_TIMEOUT', describe(`no answer from ZooKeeper within ${timeoutMs} ms`, path), {
-      zkCode: -7,
-      path,
-      retryable: true,
-    });
+  constructor(path: string | undefined, timeoutMs: number | undefined, sent = true) {
+    const what =
+      timeoutMs === undefined
+        ? 'ZooKeeper operation timed out'
+        : `no answer from ZooKeeper within ${timeoutMs} ms${sent ? '' : ' (not sent; withdrawn)'}`;
+    super('ZK_OPERATION_TIMEOUT', describe(what, path), { zkCode: -7, path, retryable: true });
+    this.sent = sent;
   }
 }
 
@@ -209,6 +218,8 @@ export function errorForCode(zkCode: number, name: string, path?: string): ZooKe
       return new ConnectionLossError(path);
     case -112:
       return new SessionExpiredError(path);
+    case -7:
+      return new OperationTimeoutError(path, undefined);
     default:
       return new ServerError(zkCode, name, path);
   }

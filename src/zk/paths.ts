@@ -1,8 +1,9 @@
 import { InvalidPathError } from './errors.js';
 
-// Characters ZooKeeper refuses in node names (PathUtils.validatePath).
+// Characters ZooKeeper refuses in node names (PathUtils.validatePath), as
+// UTF-16 code units like ZooKeeper checks them: any surrogate is refused.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/;
 
 /**
  * Checks that `path` is an absolute ZooKeeper node path and returns it;

@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from '../logger.js';
 import type { ZkClient } from './client.js';
+import { ClientClosedError } from './errors.js';
 import { ZkState } from './states.js';
 import type { WatchEvent } from './types.js';
 
@@ -177,8 +178,12 @@ export abstract class RearmingWatch<T> {
   }
 
   #fetchFailed(error: unknown): void {
-    const retryable = typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
-    if (!retryable) {
+    // A stopped (not closed) client may be started again: wait for it, as for connection trouble.
+    const waitable =
+      error instanceof ClientClosedError
+        ? !this.#client.closed && this.#delivered
+        : typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
+    if (!waitable) {
       this.#logger.error({ err: error, path: this.path }, 'watch stopped: cannot read the node');
       this.#rejectReady(error);
       this.cancel();
@@ -188,7 +193,9 @@ export abstract class RearmingWatch<T> {
     // client still looks connected (a request timed out), try again soon.
     this.#established = false;
     if (this.#client.connected) {
+      clearTimeout(this.#retryTimer);
       this.#retryTimer = setTimeout(() => this.#trigger(undefined), 500);
+      this.#retryTimer.unref();
     }
   }
 }

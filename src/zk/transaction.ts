@@ -1,6 +1,7 @@
 import { CreateMode, type Transaction as RawTransaction } from 'node-zookeeper-client';
 import { InvalidArgumentError } from '../errors.js';
 import { errorForCode, type ZooKeeperError } from './errors.js';
+import { nodeDataBytes } from './node-data.js';
 import { validatePath } from './paths.js';
 import { OPEN_ACL_UNSAFE, type Acl, type Stat } from './types.js';
 import { toRawAcl, toStat, type RawClient } from './underlying.js';
@@ -86,7 +87,7 @@ export class ZkTransaction {
     validatePath(path, options.sequence === true);
     const mode =
       (options.ephemeral === true ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT) + (options.sequence === true ? 2 : 0);
-    this.#operations.push({ type: 'create', path, data: Buffer.from(data), acl: options.acl ?? OPEN_ACL_UNSAFE, mode });
+    this.#operations.push({ type: 'create', path, data: nodeDataBytes(path, data), acl: options.acl ?? OPEN_ACL_UNSAFE, mode });
     return this;
   }
 
@@ -98,7 +99,7 @@ export class ZkTransaction {
 
   /** Adds a data change; with `version`, only of that version. */
   set(path: string, data: Uint8Array | string, version = -1): this {
-    this.#operations.push({ type: 'set', path: validatePath(path), data: Buffer.from(data), version });
+    this.#operations.push({ type: 'set', path: validatePath(path), data: nodeDataBytes(path, data), version });
     return this;
   }
 

@@ -23,12 +23,15 @@ interface RawConnectionManager {
   socket: Socket | undefined;
   state: number;
   sessionTimeout: number;
+  connect(): void;
+  packetQueue: { queue: object[] };
 }
 
 /** ConnectionManager states (lib/ConnectionManager.js). */
 const RAW_CONNECTING = 1;
 const RAW_CONNECTED = 2;
 
+/** A node-zookeeper-client client (internal). */
 export type RawClient = Client;
 
 /** Creates an unconnected client for `servers` with the chroot, honouring IPv6 hosts. */
@@ -72,10 +75,49 @@ export function rawSessionId(client: RawClient): bigint {
   return client.getSessionId().readBigUInt64BE(0);
 }
 
-/** Ends a client for good: closes its session if it can and drops its socket. */
+/** ConnectionManager states that mean the client is shutting down or done. */
+const RAW_CLOSING = -1;
+const RAW_CLOSED = -2;
+
+/**
+ * Ends a client for good. `close()` alone is not enough: the library may
+ * have a reconnect scheduled (its "spin delay"), which would open a new
+ * socket and offer the old session again. So after closing, every later
+ * socket is destroyed as soon as it is made, and reconnecting is disabled.
+ */
 export function destroyRawClient(client: RawClient): void {
-  client.close();
-  manager(client).socket?.destroy();
+  const cm = manager(client);
+  // close() writes closeSession on the current socket; without one
+  // (never connected) there is nobody to tell, and the library would throw.
+  if (cm.socket !== undefined && cm.state !== RAW_CLOSING && cm.state !== RAW_CLOSED) client.close();
+  let current = cm.socket;
+  current?.destroy();
+  Object.defineProperty(cm, 'socket', {
+    configurable: true,
+    get: () => current,
+    set: (socket: Socket) => {
+      socket.destroy();
+      current = socket;
+    },
+  });
+  cm.connect = () => undefined;
+}
+
+/** The request the library has queued but not yet written, if `send` just queued one. */
+export function lastQueuedPacket(client: RawClient): object | undefined {
+  return manager(client).packetQueue.queue.at(-1);
+}
+
+/**
+ * Takes a queued request back before it is written. Returns false when it
+ * was written already (its outcome is then unknown).
+ */
+export function withdrawPacket(client: RawClient, packet: object): boolean {
+  const queue = manager(client).packetQueue.queue;
+  const index = queue.indexOf(packet);
+  if (index === -1) return false;
+  queue.splice(index, 1);
+  return true;
 }
 
 /** Converts the library's Stat (Buffers for 64-bit fields) to ours. */

@@ -8,6 +8,7 @@ export type ProxyMode = 'pass' | 'refuse' | 'blackhole';
 export class TcpProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  readonly #clients = new Set<Socket>();
   #mode: ProxyMode = 'pass';
   port = 0;
 
@@ -17,6 +18,8 @@ export class TcpProxy {
         client.destroy();
         return;
       }
+      this.#clients.add(client);
+      client.on('close', () => this.#clients.delete(client));
       const upstream = connect({ host: targetHost, port: targetPort });
       for (const socket of [client, upstream]) {
         this.#sockets.add(socket);
@@ -41,6 +44,11 @@ export class TcpProxy {
     if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
     proxy.port = address.port;
     return proxy;
+  }
+
+  /** Client connections currently open through the proxy. */
+  get openConnections(): number {
+    return this.#clients.size;
   }
 
   get address(): string {

@@ -19,6 +19,7 @@ describe('paths', () => {
     ['/a/./b', 'relative names'],
     ['/a/..', 'relative names'],
     ['/a\u0000b', 'character'],
+    ['/emoji-\u{1F600}', 'character'],
     [42, 'must be a string'],
   ];
   for (const [path, reason] of bad) {
