@@ -106,7 +106,7 @@ export {
   ProtocolError,
   ClientDisconnected,
   StorageServerError,
-  ServerError as ZeoServerError,
+  ServerError as RemoteServerError,
   BTreesConflictError,
 } from './zeo/errors.js';
 export type { ZeoErrorCode, ProtocolErrorCode, ConflictDetails, BTreesConflictDetails } from './zeo/errors.js';
@@ -276,3 +276,27 @@ export type {
   PickleClass,
   PickleStateful,
 } from './pickle/values.js';
+
+// ZEO storage server
+export { StorageServer } from './server/storage-server.js';
+export type { StorageServerOptions, StorageServerEvents, ConnectionInfo } from './server/storage-server.js';
+export { startZeoServer, closeOnSignal } from './server/run-server.js';
+export type { ZeoServerRunOptions, RunningZeoServer, ProcessHooks } from './server/run-server.js';
+export { openStorages } from './server/open-storages.js';
+export type { OpenStoragesOptions } from './server/open-storages.js';
+export { listenOn, formatBoundAddress } from './server/listen.js';
+export type { ListenAddress, BoundAddress } from './server/listen.js';
+export { ruokJson, statusToWire, storageStatus, formatCtime } from './server/status.js';
+export type { StorageStatus, StatusSource } from './server/status.js';
+export { StorageStats } from './server/server-stats.js';
+export { InvalidationQueue } from './server/invalidation-queue.js';
+export type { InvalidationsSince } from './server/invalidation-queue.js';
+export {
+  ZeoServerError,
+  UnsupportedStorageError,
+  ListenError,
+  ServerClosedError,
+  ServerUsageError,
+  SERVER_ERROR_CODES,
+} from './server/errors.js';
+export type { ServerErrorCode } from './server/errors.js';

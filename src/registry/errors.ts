@@ -23,6 +23,8 @@ export const TreeSyntaxErrorKind = Object.freeze({
   badValue: 'badValue',
   /** A value that zc.zk could not store as JSON node data (zc.zk fails later, at import). */
   notStorable: 'notStorable',
+  /** Symbolic links in the text that lead round in a circle (zc.zk would accept them and loop later). */
+  linkLoop: 'linkLoop',
 } as const);
 
 /** One of the {@link TreeSyntaxErrorKind} values. */

@@ -4,7 +4,8 @@
 import type { ZkClient } from '../zk/client.js';
 import { NoNodeError } from '../zk/errors.js';
 import { OPEN_ACL_UNSAFE, type Acl } from '../zk/types.js';
-import { childPath } from './link-path.js';
+import { TreeSyntaxError, TreeSyntaxErrorKind } from './errors.js';
+import { childPath, resolveLinkTarget } from './link-path.js';
 import { decodeNodeData, encodeNodeData, nodeDataEntries, treeNodeFromData } from './node-data.js';
 import type { PropertyValue } from './property-value.js';
 import { formatPythonStr } from './python-repr.js';
@@ -74,9 +75,45 @@ export async function importTree(
 ): Promise<void> {
   const tree = parseTree(text);
   encodeAll(tree); // values JSON cannot hold fail here, before any write
+  checkLinkLoops(tree, text);
   let base = path;
   while (base.length > 1 && base.endsWith('/')) base = base.slice(0, -1);
   await importChildren(client, base, tree, { acl: OPEN_ACL_UNSAFE, onMessage: discard, ...options }, true);
+}
+
+/**
+ * Refuses links within the text that lead round in a circle, naming the
+ * line of the first link of the loop. Only loops made entirely of links in
+ * the text can be seen here; others are found when a path is resolved.
+ */
+function checkLinkLoops(tree: TreeNode, text: string): void {
+  const links = new Map<string, { target: string; line: number }>();
+  const collect = (node: TreeNode, path: string): void => {
+    for (const [name, target] of node.links) {
+      links.set(childPath(path, name), { target: resolveLinkTarget(path, target), line: node.lines.get(name + LINK_SUFFIX) ?? 0 });
+    }
+    for (const child of node.children.values()) collect(child, childPath(path, child.name));
+  };
+  for (const top of tree.children.values()) collect(top, `/${top.name}`);
+  for (const [start, { line }] of links) {
+    const seen = [start];
+    let next = links.get(start)?.target;
+    while (next !== undefined && links.has(next)) {
+      if (next === start) {
+        const lineText = text.split('\n')[line - 1] ?? '';
+        throw new TreeSyntaxError({
+          kind: TreeSyntaxErrorKind.linkLoop,
+          line,
+          column: lineText.length - lineText.trimStart().length + 1,
+          lineText,
+          reason: `symbolic links loop: ${[...seen, start].join(' -> ')}`,
+        });
+      }
+      if (seen.includes(next)) break; // a loop that does not pass through start; reported from its own members
+      seen.push(next);
+      next = links.get(next)?.target;
+    }
+  }
 }
 
 function encodeAll(node: TreeNode): void {

@@ -147,6 +147,7 @@ describe('tree import and export (zc.zk README, real ZooKeeper)', function () {
       ['/ok\n  a = 1\n /bad-indent\n', 3],
       ["/ok\n  a = 'unterminated\n", 2],
       ['/ok\n  /child\n    x -> \n', 3],
+      ['/ok\n  a -> b\n  b -> ../ok/a\n', 2],
     ] as const) {
       const error = await zk.importTree(text).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(TreeSyntaxError).with.property('line', line);

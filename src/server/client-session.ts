@@ -1,0 +1,243 @@
+/**
+ * One connected client: the socket, the handshake, the frame decoder, the
+ * RPC bookkeeping, the gate of allowed method names, flow control, and the
+ * hand-over of calls to its {@link StorageSession}. A client that breaks
+ * the protocol (bad frame, undecodable message, unknown method, failing
+ * one-way call) is disconnected; the server goes on.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../logger.js';
+import { ProtocolError, ZEO_ERROR_CODES } from '../zeo/errors.js';
+import { FrameDecoder } from '../zeo/wire/frame-decoder.js';
+import { encodeFrame } from '../zeo/wire/frame-encoder.js';
+import { encodeHandshake, parseClientHandshake } from '../zeo/wire/handshake.js';
+import { ZEO_ENCODINGS, type Marshaller, type ZeoEncoding } from '../zeo/wire/marshaller.js';
+import { MsgpackMarshaller } from '../zeo/wire/msgpack-marshaller.js';
+import { PickleMarshaller } from '../zeo/wire/pickle-marshaller.js';
+import { RpcSession, type IncomingCall } from '../zeo/wire/rpc-session.js';
+import type { ZeoValue } from '../zeo/wire/values.js';
+import { REGISTERED_METHODS, UNREGISTERED_METHODS } from './method-names.js';
+import { StorageSession, type SessionContext } from './storage-session.js';
+
+/** Options of a {@link ClientSession}. */
+export interface ClientSessionOptions {
+  /** The encoding the server announces (the client's answer decides). */
+  readonly announce: ZeoEncoding;
+  /** The largest frame accepted from the client. */
+  readonly maxFrameBytes: number;
+  /** Stop reading from the client while this many of its calls await their reply. */
+  readonly maxPendingCalls: number;
+  /** Stop reading while this many reply bytes wait to be sent. */
+  readonly maxBufferedBytes: number;
+  /** What sessions share. */
+  readonly context: SessionContext;
+  /** The `ruok` answer (JSON text). */
+  readonly ruok: () => string;
+  /** Told once the connection is closed and its transaction cleaned up. */
+  readonly onClosed: (session: ClientSession) => void;
+  /** Where to log. */
+  readonly logger: Logger;
+}
+
+/** The two marshallers are stateless between messages and can be shared by connections. */
+let sharedPickle: PickleMarshaller | undefined;
+let sharedMsgpack: MsgpackMarshaller | undefined;
+
+function marshallerFor(encoding: ZeoEncoding): Marshaller {
+  if (encoding === ZEO_ENCODINGS.msgpack) return (sharedMsgpack ??= new MsgpackMarshaller());
+  return (sharedPickle ??= new PickleMarshaller());
+}
+
+const FORCE_CLOSE_MS = 2000;
+
+/** The server side of one client connection. */
+export class ClientSession {
+  /** A number naming the connection in logs and events. */
+  readonly id: number;
+  /** The peer's address, as text. */
+  readonly remote: string;
+  readonly #socket: Socket;
+  readonly #options: ClientSessionOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #storage: StorageSession;
+  #rpc: RpcSession | undefined;
+  #closing = false;
+  #closedReason: string | undefined;
+  #corked = false;
+  #pendingCalls = 0;
+  #paused = false;
+
+  /** Takes over `socket` (just accepted) and sends the server's handshake. */
+  constructor(id: number, socket: Socket, options: ClientSessionOptions) {
+    this.id = id;
+    this.#socket = socket;
+    this.#options = options;
+    this.remote = socket.remoteAddress === undefined ? 'unix socket' : `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
+    this.#storage = new StorageSession(options.context, {
+      callOneWay: (method, args) => this.#rpc?.callOneWay(method, args),
+      close: (reason) => this.close(reason),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#maybeResume());
+    socket.on('error', (error) => options.logger.debug({ err: error, client: this.remote }, 'client socket error'));
+    socket.once('close', () => void this.#onSocketClosed());
+    this.#write(encodeFrame(encodeHandshake(options.announce)));
+  }
+
+  /** The storage side of the connection (registration, transaction). */
+  get storage(): StorageSession {
+    return this.#storage;
+  }
+
+  /** Why the server closed the connection, if it did. */
+  get closedReason(): string | undefined {
+    return this.#closedReason;
+  }
+
+  /**
+   * Closes the connection after writing what is queued; idempotent. Calls
+   * still running get no reply. The transaction in progress is aborted
+   * once the socket is closed.
+   */
+  close(reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#closedReason = reason;
+    this.#rpc?.close(reason);
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), FORCE_CLOSE_MS).unref();
+  }
+
+  /** Closes the connection now, dropping unsent bytes. */
+  destroy(reason: string): void {
+    this.close(reason);
+    this.#socket.destroy();
+  }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
+  /** Writes one frame; frames written in the same event-loop turn leave in one system call. */
+  readonly #write = (frame: Buffer): void => {
+    if (this.#socket.destroyed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#uncork);
+    }
+    this.#socket.write(frame);
+  };
+
+  #onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#protocolFailure(error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#closing) return;
+      const rpc = this.#rpc;
+      if (rpc === undefined) {
+        this.#handshake(frame);
+        continue;
+      }
+      try {
+        rpc.receive(frame);
+      } catch (error) {
+        this.#protocolFailure(error);
+        return;
+      }
+    }
+    this.#maybePause();
+  }
+
+  #protocolFailure(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#options.logger.error({ err: error, client: this.remote }, `Can't deserialize message: ${message}`);
+    this.close(`protocol error: ${message}`);
+  }
+
+  #handshake(frame: Buffer): void {
+    let handshake;
+    try {
+      handshake = parseClientHandshake(frame);
+    } catch (error) {
+      this.#options.logger.error({ client: this.remote }, `bad handshake ${JSON.stringify(frame.toString('latin1'))}`);
+      this.close(error instanceof Error ? error.message : 'bad handshake');
+      return;
+    }
+    if (handshake.kind === 'ruok') {
+      this.#write(encodeFrame(Buffer.from(this.#options.ruok(), 'ascii')));
+      this.close('ruok answered');
+      return;
+    }
+    this.#options.logger.info({ client: this.remote }, `received handshake ${JSON.stringify(handshake.received)}`);
+    this.#rpc = new RpcSession({
+      marshaller: marshallerFor(handshake.encoding),
+      writeFrame: this.#write,
+      onCall: (call) => this.#onCall(call),
+      onOneWayError: (error, call) => this.#oneWayFailed(error, call),
+      logger: this.#options.logger,
+    });
+  }
+
+  #onCall(call: IncomingCall): ZeoValue | Promise<ZeoValue> {
+    const allowed = this.#storage.registered ? REGISTERED_METHODS : UNREGISTERED_METHODS;
+    if (!allowed.has(call.method)) {
+      this.#options.logger.error({ client: this.remote }, `Invalid method, ${JSON.stringify(call.method)}`);
+      // Closed first, so the session writes no error reply: the reference just hangs up.
+      this.close(`invalid method ${call.method}`);
+      throw new ProtocolError(ZEO_ERROR_CODES.badMessage, `invalid method ${call.method}`);
+    }
+    const result = this.#storage.handle(call);
+    if (!(result instanceof Promise)) return result;
+    this.#pendingCalls += 1;
+    return result.finally(this.#callSettled);
+  }
+
+  readonly #callSettled = (): void => {
+    this.#pendingCalls -= 1;
+    if (this.#paused) this.#maybeResume();
+  };
+
+  #oneWayFailed(error: unknown, call: IncomingCall): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#options.logger.error({ err: error, client: this.remote }, `async ${JSON.stringify(call.method)} raised exception: ${message}`);
+    this.close(`one-way ${call.method} failed: ${message}`);
+  }
+
+  #maybePause(): void {
+    if (this.#paused || this.#closing) return;
+    const options = this.#options;
+    if (this.#pendingCalls >= options.maxPendingCalls || this.#socket.writableLength >= options.maxBufferedBytes) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  #maybeResume(): void {
+    if (!this.#paused) return;
+    const options = this.#options;
+    if (this.#pendingCalls <= options.maxPendingCalls / 2 && this.#socket.writableLength < options.maxBufferedBytes) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  async #onSocketClosed(): Promise<void> {
+    this.#closing = true;
+    this.#rpc?.close(this.#closedReason ?? 'connection closed');
+    try {
+      await this.#storage.disconnected();
+    } catch (error) {
+      this.#options.logger.error({ err: error, client: this.remote }, 'aborting the transaction of a closed connection failed');
+    }
+    this.#options.onClosed(this);
+  }
+}
