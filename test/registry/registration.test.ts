@@ -180,6 +180,24 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
     });
   });
 
+  it('does not re-register on a flapping connection that keeps its session', async () => {
+    const logger = quietLogger();
+    const { zk, proxy } = await cutOffHelper(logger);
+    await zk.register('/fooservice', 'h:1');
+    const created = (await observer.exists('/fooservice/h:1'))!.czxid;
+    for (let flap = 0; flap < 5; flap += 1) {
+      const suspended = zk.client.waitForState(ZkState.SUSPENDED, 5000);
+      proxy.setMode('refuse');
+      expect(await suspended).to.equal(true);
+      const back = zk.client.waitForState(ZkState.CONNECTED, 5000);
+      proxy.setMode('pass');
+      expect(await back).to.equal(true);
+    }
+    const stat = await observer.exists('/fooservice/h:1');
+    expect(stat?.czxid).to.equal(created);
+    expect(logger.infos.filter((line) => line.startsWith('restoring ephemeral'))).to.deep.equal([]);
+  });
+
   it('never resurrects a withdrawn registration', async () => {
     const zk = await open();
     const registration = await zk.register('/fooservice', 'h:1');
