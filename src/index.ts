@@ -300,3 +300,57 @@ export {
   SERVER_ERROR_CODES,
 } from './server/errors.js';
 export type { ServerErrorCode } from './server/errors.js';
+
+// ZEO client
+export { ClientStorage } from './zeo/client/client-storage.js';
+export type { ClientStorageEvents, ClientConnectedEvent } from './zeo/client/client-storage-events.js';
+export { CLIENT_ENCODINGS, DEFAULT_CACHE_SIZE } from './zeo/client/options.js';
+export type { ClientStorageOptions, ClientEncoding } from './zeo/client/options.js';
+export type {
+  ServerDisconnectedEvent,
+  ConnectionAttemptFailedEvent,
+  RetryScheduledEvent,
+} from './zeo/client/connection-manager.js';
+export { VERIFICATION_OUTCOMES } from './zeo/client/cache-verification.js';
+export type { VerificationOutcome } from './zeo/client/cache-verification.js';
+export { REVISION_OVERHEAD_BYTES } from './zeo/client/client-cache.js';
+export type { ClientCacheStats } from './zeo/client/client-cache.js';
+export { exponentialBackoff } from './zeo/client/reconnect-policy.js';
+export type { ReconnectPolicy } from './zeo/client/reconnect-policy.js';
+export { parseZeoAddress } from './zeo/client/server-address.js';
+export type { ZeoAddressInput, ZeoServerAddress, ZeoTcpAddress, ZeoUnixAddress } from './zeo/client/server-address.js';
+export {
+  ZEO_CLIENT_ERROR_CODES,
+  WaitTimeoutError,
+  ClientStorageClosedError,
+  CacheNewerThanServerError,
+  UnsupportedOperationError,
+} from './zeo/client/errors.js';
+export type { ZeoClientErrorCode } from './zeo/client/errors.js';
+
+// Object layer: DB, connections, persistent objects, transactions
+export { DB } from './db/db.js';
+export type { DBOptions, OpenOptions, PoolStats, RetryOptions, TransactionOptions } from './db/db.js';
+export { Connection } from './db/connection.js';
+export type { LoadGraphOptions } from './db/connection.js';
+export type { CacheStats } from './db/object-cache.js';
+export { Persistent, PersistentState, isPersistent } from './db/persistent.js';
+export type { PersistentClass } from './db/persistent.js';
+export { PersistentMapping } from './db/persistent-mapping.js';
+export { PersistentList } from './db/persistent-list.js';
+export { GenericPersistent } from './db/generic-persistent.js';
+export { ClassRegistry, defaultClassRegistry, registerClass } from './db/class-registry.js';
+export { PersistentWeakRef, CrossDatabaseReference } from './db/references.js';
+export { PyDateTime, PyDate, PyDecimal, PyFrozenSet, utcTimezone } from './db/python-values.js';
+export { TransactionMetadata } from './db/transaction.js';
+export type { TransactionMetadataInit } from './db/transaction.js';
+export {
+  DbError,
+  ConnectionStateError,
+  GhostAccessError,
+  PoolTimeoutError,
+  UnregisteredClassError,
+  InvalidObjectReferenceError,
+  InvalidRecordError,
+  isRetryableError,
+} from './db/errors.js';
