@@ -354,3 +354,6 @@ export {
   InvalidRecordError,
   isRetryableError,
 } from './db/errors.js';
+
+// zkzeo proper: clients whose servers come from ZooKeeper (zc.zkzeo's client(), DB(), connection())
+export * as zkzeo from './zkzeo/index.js';

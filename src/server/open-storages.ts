@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { ServedStorage } from '../config/server-schema.js';
+import type { StorageConfig } from '../config/storage-schema.js';
 import { FileStorage } from '../storage/file-storage/file-storage.js';
 import { MappingStorage } from '../storage/mapping-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -29,31 +30,34 @@ export interface OpenStoragesOptions {
 export async function openStorages(served: readonly ServedStorage[], options: OpenStoragesOptions = {}): Promise<Map<string, Storage>> {
   const opened = new Map<string, Storage>();
   try {
-    for (const { name, storage: config } of served) {
-      switch (config.type) {
-        case 'filestorage':
-          opened.set(
-            name,
-            await FileStorage.open(config.path, {
-              readOnly: options.readOnly === true || config.readOnly,
-              create: config.create,
-              fsync: options.fsync,
-              logger: options.logger,
-            }),
-          );
-          break;
-        case 'mappingstorage':
-          opened.set(name, new MappingStorage({ name: config.name, logger: options.logger }));
-          break;
-        default: {
-          const where = `${config.location.file}:${config.location.line}`;
-          throw new UnsupportedStorageError(`${where}: <${config.type}> storages cannot be served by zkzeo's server (use <filestorage> or <mappingstorage>)`);
-        }
-      }
-    }
+    for (const { name, storage: config } of served) opened.set(name, await openLocalStorage(config, options));
   } catch (error) {
     await Promise.allSettled([...opened.values()].map((storage) => storage.close()));
     throw error;
   }
   return opened;
+}
+
+/**
+ * Opens one `<filestorage>` or `<mappingstorage>` section.
+ * @throws UnsupportedStorageError (naming the file and line) for other storage types
+ */
+export async function openLocalStorage(config: StorageConfig, options: OpenStoragesOptions = {}): Promise<Storage> {
+  switch (config.type) {
+    case 'filestorage':
+      return FileStorage.open(config.path, {
+        readOnly: options.readOnly === true || config.readOnly,
+        create: config.create,
+        fsync: options.fsync,
+        logger: options.logger,
+      });
+    case 'mappingstorage':
+      return new MappingStorage({ name: config.name, logger: options.logger });
+    default: {
+      const where = `${config.location.file}:${config.location.line}`;
+      throw new UnsupportedStorageError(
+        `${where}: <${config.type}> storages cannot be opened here (use <filestorage> or <mappingstorage>)`,
+      );
+    }
+  }
 }
