@@ -100,16 +100,16 @@ export { parseSocketAddress, formatSocketAddress, SocketAddressRole } from './co
 export type { SocketAddress, UnixSocketAddress, InetSocketAddress } from './config/socket-address.js';
 
 // ZEO protocol: errors and the wire layer (shared by client and server)
+// (the POSException errors a server raises are the storage classes below)
 export {
   ZEO_ERROR_CODES,
   ZeoError,
   ProtocolError,
   ClientDisconnected,
-  StorageServerError,
   ServerError as RemoteServerError,
   BTreesConflictError,
 } from './zeo/errors.js';
-export type { ZeoErrorCode, ProtocolErrorCode, ConflictDetails, BTreesConflictDetails } from './zeo/errors.js';
+export type { ZeoErrorCode, ProtocolErrorCode, ServerException, BTreesConflictDetails } from './zeo/errors.js';
 export type { ZeoValue } from './zeo/wire/values.js';
 export { isTuple, isSequence } from './zeo/wire/values.js';
 export { FrameDecoder, FRAME_HEADER_BYTES, DEFAULT_MAX_FRAME_BYTES } from './zeo/wire/frame-decoder.js';
@@ -184,6 +184,8 @@ export {
 } from './storage/oid.js';
 export { TimeStamp, TidClock, readableTidRepr, tidFromDate, tidToDate, type TidClockOptions } from './storage/timestamp.js';
 export {
+  STORAGE_ERROR_CODES,
+  type StorageErrorCode,
   StorageError,
   POSKeyError,
   ConflictError,

@@ -11,11 +11,12 @@ import { InvalidArgumentError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { PickleEncoder } from '../pickle/encode.js';
 import { PyGlobal } from '../pickle/values.js';
+import { ConflictError, POSKeyError } from '../storage/errors.js';
 import { compareIds, p64, u64, z64, type Oid, type Tid } from '../storage/oid.js';
 import type { Invalidation, Storage } from '../storage/storage.js';
 import { defaultClassRegistry, type ClassRegistry } from './class-registry.js';
 import { Connection, connectionControl, type ConnectionHost } from './connection.js';
-import { ConnectionStateError, isConflictError, isPOSKeyError, isRetryableError, PoolTimeoutError } from './errors.js';
+import { ConnectionStateError, isRetryableError, PoolTimeoutError } from './errors.js';
 import { TransactionMetadata, type TransactionMetadataInit } from './transaction.js';
 
 /** How `DB.transaction` retries after a `ConflictError` (exponential back-off, p-retry). */
@@ -276,8 +277,9 @@ export class DB {
   /**
    * Runs `fn` in a transaction on a pooled connection: commits when it
    * resolves, aborts when it throws, and runs the whole function again
-   * after a `ConflictError` (including `ReadConflictError`, and ZEO's
-   * retryable errors, see `isRetryableError`) with exponential back-off.
+   * after an error whose `retryable` flag is set (a `ConflictError` or
+   * `ReadConflictError` from any storage, local or ZEO, or a lost ZEO
+   * connection; see `isRetryableError`) with exponential back-off.
    * Resolves to `fn`'s result.
    */
   async transaction<T>(fn: (conn: Connection) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
@@ -359,7 +361,7 @@ export class DB {
       await storage.load(z64);
       return;
     } catch (error) {
-      if (!isPOSKeyError(error)) throw error;
+      if (!(error instanceof POSKeyError)) throw error;
       if (this.#readOnly) return;
     }
     const txn = new TransactionMetadata({ description: 'initial database creation' }).toStorage();
@@ -372,7 +374,7 @@ export class DB {
     } catch (error) {
       await storage.tpcAbort(txn).catch(() => undefined);
       // Another database on the same storage created it first.
-      if (isConflictError(error)) return;
+      if (error instanceof ConflictError) return;
       throw error;
     }
   }

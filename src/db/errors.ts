@@ -1,8 +1,9 @@
 /**
  * Errors of the object layer. Storage-level failures keep their storage
  * classes (`ConflictError`, `ReadConflictError`, `POSKeyError`,
- * `ReadOnlyError` from `storage/errors.ts`), so one `catch` works whether a
- * conflict was found by a local storage or by a ZEO server.
+ * `ReadOnlyError` from `storage/errors.ts`); a ZEO client throws those
+ * classes too, so one `catch` (or `instanceof`) works whether a conflict
+ * was found by a local storage or by a ZEO server.
  */
 import { ZkzeoError } from '../errors.js';
 
@@ -96,23 +97,12 @@ export class InvalidRecordError extends DbError {
 }
 
 /**
- * Whether running a transaction again may succeed after `error`: a
- * storage `ConflictError` (including `ReadConflictError`), or an error
- * that says so itself with `retryable: true` (ZEO conflicts and lost
- * connections). `DB.transaction` retries exactly these.
+ * Whether running a transaction again may succeed after `error`: whether
+ * it says so itself with `retryable: true` (every `ConflictError`,
+ * including `ReadConflictError`, and ZEO's `ClientDisconnected`). Only the
+ * flag counts, never the message or code. `DB.transaction` retries exactly
+ * these.
  */
 export function isRetryableError(error: unknown): boolean {
-  if (!(error instanceof ZkzeoError)) return false;
-  if (error.code === 'STORAGE_CONFLICT' || error.code === 'STORAGE_READ_CONFLICT') return true;
-  return (error as { retryable?: unknown }).retryable === true;
-}
-
-/** @internal Whether `error` says an object does not exist, from a local storage or a ZEO server. */
-export function isPOSKeyError(error: unknown): boolean {
-  return error instanceof ZkzeoError && (error.code === 'STORAGE_POS_KEY' || error.code === 'ZEO_POS_KEY');
-}
-
-/** @internal Whether `error` is a conflict (local storage or ZEO) — another writer created the object first. */
-export function isConflictError(error: unknown): boolean {
-  return error instanceof ZkzeoError && /^(STORAGE|ZEO)_(READ_|BTREES_)?CONFLICT$/.test(error.code);
+  return error instanceof ZkzeoError && (error as { readonly retryable?: unknown }).retryable === true;
 }

@@ -5,8 +5,8 @@
  * as `['m', (db, oid, class)]` or `['n', (db, oid)]`), which this layer
  * reads and writes back unchanged but cannot follow.
  */
+import { POSKeyError } from '../storage/errors.js';
 import { idRepr, type Oid } from '../storage/oid.js';
-import { isPOSKeyError } from './errors.js';
 import { metaOf, type Persistent, type PersistentJar } from './persistent.js';
 
 /**
@@ -61,7 +61,7 @@ export class PersistentWeakRef<T extends Persistent = Persistent> {
       this.#target = (await this.#jar.connection.get(this.#oid)) as T;
       return this.#target;
     } catch (error) {
-      if (isPOSKeyError(error)) return null;
+      if (error instanceof POSKeyError) return null;
       throw error;
     }
   }

@@ -1,9 +1,37 @@
+/**
+ * Errors of the ZEO layer. ZEO's own (`ZEO.Exceptions` and the wire
+ * protocol) extend {@link ZeoError}. The POSException errors a server
+ * raises are not ZEO's: they are the storage family of `storage/errors.ts`,
+ * and the classes below with the same names (`ConflictError`,
+ * `POSKeyError`, …) are only their wire forms, subclasses that add the
+ * Python class name and what the server sent, with the storage codes.
+ * Catch the storage classes; the wire forms are for the client and server.
+ */
 import { ZkzeoError } from '../errors.js';
+import * as storage from '../storage/errors.js';
 import type { ZeoValue } from './wire/values.js';
 
+/** Dotted Python class names of the exceptions that get typed errors (the wire forms below). */
+export const PYTHON_EXCEPTION_CLASSES = Object.freeze({
+  /** A write conflict. */
+  conflict: 'ZODB.POSException.ConflictError',
+  /** A failed read-current check. */
+  readConflict: 'ZODB.POSException.ReadConflictError',
+  /** BTrees conflict resolution refused. */
+  btreesConflict: 'ZODB.POSException.BTreesConflictError',
+  /** No such object or revision. */
+  posKey: 'ZODB.POSException.POSKeyError',
+  /** A write on a read-only storage. */
+  readOnly: 'ZODB.POSException.ReadOnlyError',
+  /** A two-phase-commit call out of order. */
+  storageTransaction: 'ZODB.POSException.StorageTransactionError',
+} as const);
+
 /**
- * The stable codes of every error the ZEO layer throws, one per class or,
- * for {@link ProtocolError}, one per way the peer broke the protocol.
+ * The stable codes of ZEO's own errors, one per class or, for
+ * {@link ProtocolError}, one per way the peer broke the protocol. The
+ * POSException errors a server raises carry the storage codes
+ * (`STORAGE_CONFLICT`, `STORAGE_POS_KEY`, … in `STORAGE_ERROR_CODES`).
  */
 export const ZEO_ERROR_CODES = Object.freeze({
   /** A frame announced more bytes than the configured maximum. */
@@ -24,18 +52,6 @@ export const ZEO_ERROR_CODES = Object.freeze({
   unexpectedReply: 'ZEO_UNEXPECTED_REPLY',
   /** The server raised an exception with no dedicated class here. */
   server: 'ZEO_SERVER_ERROR',
-  /** A write conflict (`ZODB.POSException.ConflictError`). */
-  conflict: 'ZEO_CONFLICT',
-  /** A failed read-current check (`ZODB.POSException.ReadConflictError`). */
-  readConflict: 'ZEO_READ_CONFLICT',
-  /** BTrees conflict resolution refused (`ZODB.POSException.BTreesConflictError`). */
-  btreesConflict: 'ZEO_BTREES_CONFLICT',
-  /** No such object or revision (`ZODB.POSException.POSKeyError`). */
-  posKey: 'ZEO_POS_KEY',
-  /** A write on a read-only storage or connection (`ZODB.POSException.ReadOnlyError`). */
-  readOnly: 'ZEO_READ_ONLY',
-  /** A two-phase-commit call out of order (`ZODB.POSException.StorageTransactionError`). */
-  storageTransaction: 'ZEO_STORAGE_TRANSACTION',
   /** The connection is gone (`ZEO.Exceptions.ClientDisconnected`). */
   clientDisconnected: 'ZEO_CLIENT_DISCONNECTED',
 } as const);
@@ -55,9 +71,10 @@ export type ProtocolErrorCode =
   | 'ZEO_UNEXPECTED_REPLY';
 
 /**
- * The root of the ZEO layer's errors. `retryable` tells a transaction
- * manager whether running the whole transaction again may succeed
- * (conflicts, lost connections); it never depends on the message.
+ * The root of ZEO's own errors (protocol, connection, unknown server
+ * exceptions). `retryable` tells a transaction manager whether running the
+ * whole transaction again may succeed (a lost connection); it never
+ * depends on the message. Conflicts are storage errors (also retryable).
  */
 export class ZeoError extends ZkzeoError {
   /** Whether retrying the transaction (or call) may succeed. */
@@ -98,13 +115,16 @@ export class ClientDisconnected extends ZeoError {
 }
 
 /**
- * An error that is, or stands for, a Python exception raised by the storage
- * server: it knows the Python class name and the payload the server sends
- * for it (the exception's attribute dict, or its args tuple).
+ * What every error that stands for an exception the storage server raised
+ * carries besides its class: the dotted Python class name. The POSException
+ * ones are instances of the storage family (`ConflictError`, `POSKeyError`,
+ * …, from `storage/errors.ts`); anything else is a {@link ServerError}.
  */
-export abstract class StorageServerError extends ZeoError {
+export interface ServerException extends ZkzeoError {
   /** The dotted Python class name, e.g. `ZODB.POSException.POSKeyError`. */
-  abstract readonly pythonClass: string;
+  readonly pythonClass: string;
+  /** Whether running the transaction again may succeed (conflicts). */
+  readonly retryable: boolean;
 }
 
 /**
@@ -112,7 +132,7 @@ export abstract class StorageServerError extends ZeoError {
  * example `builtins.ValueError('unknown storage: x')`. Python's client
  * calls this `ZEO.Exceptions.ServerException`.
  */
-export class ServerError extends StorageServerError {
+export class ServerError extends ZeoError implements ServerException {
   /** The dotted Python class name the server sent. */
   readonly pythonClass: string;
   /**
@@ -129,8 +149,9 @@ export class ServerError extends StorageServerError {
   }
 }
 
-function hex(bytes: Uint8Array | null): string {
-  return bytes === null ? 'None' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/** A Buffer over the same bytes (no copy), as the storage classes hold ids. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The fields of a write or read conflict, as the server reports them. */
@@ -148,56 +169,51 @@ export interface ConflictDetails {
   readonly message?: string;
 }
 
+function conflictReport(details: ConflictDetails, serverMessage: string): storage.ConflictReport {
+  const { oid, serials, className } = details;
+  return {
+    oid: oid == null ? undefined : asBuffer(oid),
+    serials: serials == null ? undefined : [asBuffer(serials[0]), asBuffer(serials[1])],
+    className: className ?? undefined,
+    message: serverMessage,
+  };
+}
+
 /**
- * A write conflict: another transaction committed the object after this
- * transaction read it, and the conflict could not be resolved. Retryable.
- * Python: `ZODB.POSException.ConflictError`.
+ * The wire form of a write conflict (`ZODB.POSException.ConflictError`):
+ * the storage layer's {@link storage.ConflictError}, so it is caught as
+ * one, plus the text the server sent. Retryable.
  */
-export class ConflictError extends StorageServerError {
+export class ConflictError extends storage.ConflictError implements ServerException {
   /** The Python class this error stands for. */
-  readonly pythonClass: string = 'ZODB.POSException.ConflictError';
-  /** The conflicting object's oid (8 bytes), or null if unknown. */
-  readonly oid: Uint8Array | null;
-  /** `[committed serial, serial read]`, or null if unknown. */
-  readonly serials: readonly [Uint8Array, Uint8Array] | null;
-  /** Python class of the object, or null if unknown. */
-  readonly className: string | null;
+  readonly pythonClass: string = PYTHON_EXCEPTION_CLASSES.conflict;
   /** The server's message text (Python's `message` attribute). */
   readonly serverMessage: string;
 
   /** @internal */
-  constructor(details: ConflictDetails = {}, code: ZeoErrorCode = ZEO_ERROR_CODES.conflict) {
-    const serverMessage = details.message ?? defaultConflictMessage(code);
-    const oid = details.oid ?? null;
-    const serials = details.serials ?? null;
-    const parts = [serverMessage];
-    if (oid !== null) parts.push(`oid ${hex(oid)}`);
-    if (serials !== null) parts.push(`serial this txn started with ${hex(serials[1])} < current serial ${hex(serials[0])}`);
-    if (details.className != null) parts.push(`class ${details.className}`);
-    super(code, parts.join(', '), { retryable: true });
-    this.oid = oid;
-    this.serials = serials;
-    this.className = details.className ?? null;
+  constructor(details: ConflictDetails = {}) {
+    const serverMessage = details.message ?? 'database conflict error';
+    super(conflictReport(details, serverMessage));
     this.serverMessage = serverMessage;
   }
 }
 
-function defaultConflictMessage(code: ZeoErrorCode): string {
-  return code === ZEO_ERROR_CODES.readConflict ? 'database read conflict error' : 'database conflict error';
-}
-
 /**
- * A `checkCurrentSerialInTransaction` check failed at vote: an object the
- * transaction only read was changed meanwhile. Retryable.
- * Python: `ZODB.POSException.ReadConflictError`.
+ * The wire form of a failed `checkCurrentSerialInTransaction` check
+ * (`ZODB.POSException.ReadConflictError`): the storage layer's
+ * {@link storage.ReadConflictError} plus the text the server sent. Retryable.
  */
-export class ReadConflictError extends ConflictError {
+export class ReadConflictError extends storage.ReadConflictError implements ServerException {
   /** The Python class this error stands for. */
-  override readonly pythonClass: string = 'ZODB.POSException.ReadConflictError';
+  readonly pythonClass: string = PYTHON_EXCEPTION_CLASSES.readConflict;
+  /** The server's message text (Python's `message` attribute). */
+  readonly serverMessage: string;
 
   /** @internal */
   constructor(details: ConflictDetails = {}) {
-    super(details, ZEO_ERROR_CODES.readConflict);
+    const serverMessage = details.message ?? 'database read conflict error';
+    super(conflictReport(details, serverMessage));
+    this.serverMessage = serverMessage;
   }
 }
 
@@ -214,69 +230,85 @@ export interface BTreesConflictDetails {
 }
 
 /**
- * BTrees conflict resolution refused a conflict. Retryable.
+ * BTrees conflict resolution on the server refused a conflict. A
+ * {@link storage.ConflictError} (without oid or serials: Python's carries
+ * only the positions), so it is retried and caught like any conflict.
  * Python: `ZODB.POSException.BTreesConflictError`.
  */
-export class BTreesConflictError extends ConflictError {
+export class BTreesConflictError extends storage.ConflictError implements ServerException {
   /** The Python class this error stands for. */
-  override readonly pythonClass: string = 'ZODB.POSException.BTreesConflictError';
+  readonly pythonClass: string = PYTHON_EXCEPTION_CLASSES.btreesConflict;
   /** The positions and reason BTrees reported. */
   readonly btrees: BTreesConflictDetails;
 
   /** @internal */
   constructor(btrees: BTreesConflictDetails) {
-    super({ message: `BTrees conflict error at ${btrees.p1}/${btrees.p2}/${btrees.p3}: reason ${btrees.reason}` },
-      ZEO_ERROR_CODES.btreesConflict);
+    super(
+      { message: `BTrees conflict error at ${btrees.p1}/${btrees.p2}/${btrees.p3}: reason ${btrees.reason}` },
+      [],
+      storage.STORAGE_ERROR_CODES.btreesConflict,
+    );
     this.btrees = btrees;
   }
 }
 
 /**
- * The object (or the requested revision) does not exist.
- * Python: `ZODB.POSException.POSKeyError`, raised with the oid.
+ * The wire form of `ZODB.POSException.POSKeyError`, raised with the oid:
+ * the storage layer's {@link storage.POSKeyError}.
  */
-export class POSKeyError extends StorageServerError {
+export class POSKeyError extends storage.POSKeyError implements ServerException {
   /** The Python class this error stands for. */
-  readonly pythonClass: string = 'ZODB.POSException.POSKeyError';
-  /** The missing oid (8 bytes). */
-  readonly oid: Uint8Array;
+  readonly pythonClass: string = PYTHON_EXCEPTION_CLASSES.posKey;
 
   /** @internal */
   constructor(oid: Uint8Array) {
-    super(ZEO_ERROR_CODES.posKey, `no such object: oid ${hex(oid)}`);
-    this.oid = oid;
+    super(asBuffer(oid));
   }
 }
 
 /**
- * A write was attempted on a read-only storage or connection.
- * Python: `ZODB.POSException.ReadOnlyError`, raised without arguments.
+ * The wire form of `ZODB.POSException.ReadOnlyError`, raised without
+ * arguments: the storage layer's {@link storage.ReadOnlyError}.
  */
-export class ReadOnlyError extends StorageServerError {
+export class ReadOnlyError extends storage.ReadOnlyError implements ServerException {
   /** The Python class this error stands for. */
-  readonly pythonClass: string = 'ZODB.POSException.ReadOnlyError';
+  readonly pythonClass: string = PYTHON_EXCEPTION_CLASSES.readOnly;
 
   /** @internal */
   constructor(message = 'the storage is read-only') {
-    super(ZEO_ERROR_CODES.readOnly, message);
+    super(undefined, message);
   }
 }
 
 /**
- * A two-phase-commit call came out of order: no or another transaction in
- * progress, or a second vote. `args` are the Python exception's args, e.g.
- * `['Already voting (locked)']` or `[currentHandle, givenHandle]`.
- * Python: `ZODB.POSException.StorageTransactionError`.
+ * The wire form of `ZODB.POSException.StorageTransactionError`: a
+ * two-phase-commit call came out of order (no or another transaction in
+ * progress, or a second vote). The storage layer's
+ * {@link storage.StorageTransactionError} plus the Python exception's
+ * args, e.g. `['Already voting (locked)']` or `[currentHandle, givenHandle]`.
  */
-export class StorageTransactionError extends StorageServerError {
+export class StorageTransactionError extends storage.StorageTransactionError implements ServerException {
   /** The Python class this error stands for. */
-  readonly pythonClass: string = 'ZODB.POSException.StorageTransactionError';
+  readonly pythonClass: string = PYTHON_EXCEPTION_CLASSES.storageTransaction;
   /** The exception's args as the server sent them. */
   readonly args: readonly ZeoValue[];
 
   /** @internal */
   constructor(args: readonly ZeoValue[]) {
-    super(ZEO_ERROR_CODES.storageTransaction, `storage transaction error: ${args.map((a) => String(a)).join(', ')}`);
+    super(`storage transaction error: ${args.map((a) => String(a)).join(', ')}`);
     this.args = args;
   }
+}
+
+/** Whether `error` is one of the classes above that stand for an exception the server raised. */
+export function isServerException(error: unknown): error is ServerException {
+  return (
+    error instanceof ServerError ||
+    error instanceof ConflictError ||
+    error instanceof ReadConflictError ||
+    error instanceof BTreesConflictError ||
+    error instanceof POSKeyError ||
+    error instanceof ReadOnlyError ||
+    error instanceof StorageTransactionError
+  );
 }

@@ -132,8 +132,8 @@ describe('db transactions and MVCC', () => {
     const conflict = error as ConflictError;
     expect(conflict.oid).to.deep.equal(c2._p_oid);
     expect(conflict.className).to.equal('app.Counter');
-    expect(conflict.serials[0]).to.deep.equal(committed);
-    expect(conflict.serials[1]).to.deep.equal(loadedSerial);
+    expect(conflict.serials?.[0]).to.deep.equal(committed);
+    expect(conflict.serials?.[1]).to.deep.equal(loadedSerial);
     // The failed transaction was aborted: the connection is usable and sees the winner.
     expect(c2._p_state).to.equal('ghost');
     await second.begin();

@@ -6,7 +6,9 @@ import { DB } from '../../src/db/db.js';
 import { Persistent } from '../../src/db/persistent.js';
 import { PersistentMapping } from '../../src/db/persistent-mapping.js';
 import { ClientStorage } from '../../src/zeo/client/client-storage.js';
-import { ConflictError } from '../../src/zeo/errors.js';
+import { ZkzeoError } from '../../src/errors.js';
+import { ConflictError as ExportedConflictError, isRetryableError } from '../../src/index.js';
+import { ConflictError } from '../../src/storage/errors.js';
 import { startServer, stopAllServers } from '../zeo/client/server-harness.js';
 
 class Counter extends Persistent {
@@ -94,7 +96,7 @@ describe('db over ZEO (our server, loopback)', () => {
     await conn.close();
   });
 
-  it('reports a ZEO conflict as the retryable ConflictError of the ZEO layer', async () => {
+  it('reports a ZEO conflict as the retryable storage ConflictError', async () => {
     const server = await startServer();
     const a = await openDb(server.address);
     const b = await openDb(server.address);
@@ -117,9 +119,85 @@ describe('db over ZEO (our server, loopback)', () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).to.be.instanceOf(ConflictError);
-    expect((caught as ConflictError).retryable).to.equal(true);
+    expect(caught).to.be.instanceOf(ConflictError).and.instanceOf(ExportedConflictError);
+    const conflict = caught as ConflictError;
+    expect(conflict.retryable).to.equal(true);
+    expect(conflict.code).to.equal('STORAGE_CONFLICT');
+    expect(conflict.oid).to.deep.equal(m2._p_oid);
+    expect(conflict.className).to.equal('persistent.mapping.PersistentMapping');
+    expect(isRetryableError(conflict)).to.equal(true);
     await c1.close();
     await c2.close();
+  });
+
+  it('retries a db.transaction whose commit hits a ZEO conflict, by the error’s flag whatever its message', async () => {
+    const server = await startServer();
+    const a = await openDb(server.address);
+    const b = await openDb(server.address);
+    await a.db.transaction(async (conn) => {
+      (await conn.root()).set('counter', new Counter());
+    });
+    await b.client.ping();
+    const failures: unknown[] = [];
+    let attempts = 0;
+    await a.db.transaction(
+      async (conn) => {
+        attempts += 1;
+        const counter = (await conn.root()).get('counter') as Counter;
+        await conn.activate(counter);
+        counter.value += 1;
+        if (attempts === 1) {
+          // Another client commits the counter meanwhile: this attempt's commit conflicts.
+          await b.db.transaction(async (other) => {
+            const theirs = (await other.root()).get('counter') as Counter;
+            await other.activate(theirs);
+            theirs.value += 100;
+          });
+        }
+        try {
+          await conn.commit();
+        } catch (error) {
+          failures.push(error);
+          // Only the flag may decide: a message that says nothing about conflicts changes nothing.
+          if (error instanceof Error) error.message = 'something unrelated';
+          throw error;
+        }
+      },
+      { retries: 5, minDelayMS: 0, maxDelayMS: 5 },
+    );
+    expect(failures.length).to.be.greaterThanOrEqual(1);
+    expect(attempts).to.equal(failures.length + 1);
+    for (const failure of failures) {
+      expect(failure).to.be.instanceOf(ExportedConflictError);
+      expect((failure as ConflictError).retryable).to.equal(true);
+      expect((failure as ConflictError).message).to.equal('something unrelated');
+    }
+    const conn = await a.db.open();
+    const counter = (await conn.root()).get('counter') as Counter;
+    await conn.activate(counter);
+    expect(counter.value).to.equal(101);
+    await conn.close();
+  });
+
+  it('does not retry an error that only looks like a conflict (its code and message) without the flag', async () => {
+    const server = await startServer();
+    const a = await openDb(server.address);
+    let attempts = 0;
+    const impostor = new ZkzeoError('STORAGE_CONFLICT', 'database conflict error (oid 0x00)');
+    let caught: unknown;
+    try {
+      await a.db.transaction(
+        () => {
+          attempts += 1;
+          throw impostor;
+        },
+        { retries: 5, minDelayMS: 0, maxDelayMS: 5 },
+      );
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.equal(impostor);
+    expect(attempts).to.equal(1);
+    expect(isRetryableError(impostor)).to.equal(false);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { StorageServer } from '../../src/server/storage-server.js';
 import { FileStorage } from '../../src/storage/file-storage/file-storage.js';
 import { z64 } from '../../src/storage/oid.js';
-import { ConflictError } from '../../src/zeo/errors.js';
+import { ConflictError } from '../../src/storage/errors.js';
 import { RawClient } from './raw-client.js';
 import { cleanUp, startServer, tempDir } from './server-fixture.js';
 

@@ -5,6 +5,7 @@ import { z64 } from '../../src/storage/oid.js';
 import { FrameDecoder } from '../../src/zeo/wire/frame-decoder.js';
 import { encodeFrame } from '../../src/zeo/wire/frame-encoder.js';
 import { PickleMarshaller } from '../../src/zeo/wire/pickle-marshaller.js';
+import * as storage from '../../src/storage/errors.js';
 import { ServerError, StorageTransactionError } from '../../src/zeo/errors.js';
 import { StorageServer } from '../../src/server/storage-server.js';
 import { MappingStorage } from '../../src/storage/mapping-storage.js';
@@ -201,7 +202,8 @@ describe('server: hostile and broken clients', () => {
     const { address } = await startServer();
     const { client } = await RawClient.registered(address);
     const error = (await rejection(client.call('vote', [99]))) as StorageTransactionError;
-    expect(error).to.be.instanceOf(StorageTransactionError);
+    expect(error).to.be.instanceOf(StorageTransactionError).and.instanceOf(storage.StorageTransactionError);
+    expect(error.code).to.equal('STORAGE_TRANSACTION');
     expect(error.args).to.deep.equal([null, 99]);
     expect(await client.call('tpc_finish', [99])).to.equal(null);
     expect(await client.call('tpc_abort', [99])).to.equal(null);

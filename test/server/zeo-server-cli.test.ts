@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { BoundAddress } from '../../src/server/listen.js';
 import { FileStorage } from '../../src/storage/file-storage/file-storage.js';
 import { z64 } from '../../src/storage/oid.js';
-import { ReadOnlyError } from '../../src/zeo/errors.js';
+import { ReadOnlyError } from '../../src/storage/errors.js';
 import { RawClient } from './raw-client.js';
 import { cleanUp, tempDir } from './server-fixture.js';
 

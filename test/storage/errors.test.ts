@@ -6,8 +6,11 @@ import {
   POSKeyError,
   ReadConflictError,
   ReadOnlyError,
+  STORAGE_ERROR_CODES,
+  StorageClosedError,
   StorageError,
   StorageLockedError,
+  StorageTransactionError,
 } from '../../src/storage/errors.js';
 import { p64 } from '../../src/storage/oid.js';
 import { recordClassName } from '../../src/storage/record-class-name.js';
@@ -24,7 +27,13 @@ describe('storage/errors', () => {
     for (const [error, code] of errors) {
       expect(error).to.be.instanceOf(ZkzeoError);
       expect(error.code).to.equal(code);
+      expect(error.retryable, code).to.equal(false);
     }
+    expect(new StorageTransactionError('tpcVote called twice').code).to.equal(STORAGE_ERROR_CODES.transaction);
+    expect(new StorageClosedError('Data.fs').code).to.equal(STORAGE_ERROR_CODES.closed);
+    expect(new ReadOnlyError().message).to.equal('the storage is read-only');
+    expect(new ReadOnlyError('Data.fs').message).to.equal('storage Data.fs is read-only');
+    expect(new POSKeyError(Buffer.from('0102', 'hex')).message).to.equal('object 0x0102 (2 bytes) not found');
     expect(new POSKeyError(p64(0x1234)).message).to.equal('object 0x1234 not found');
     expect(new CorruptFileError('/x/Data.fs', 166, 'bad status').message).to.equal('/x/Data.fs is corrupt at byte offset 166: bad status');
   });
@@ -48,6 +57,18 @@ describe('storage/errors', () => {
     expect(read).to.be.instanceOf(ConflictError);
     expect(read.className).to.equal(undefined);
     expect(read.conflicts).to.have.length(1);
+    expect([error.code, read.code]).to.deep.equal([STORAGE_ERROR_CODES.conflict, STORAGE_ERROR_CODES.readConflict]);
+    expect([error.retryable, read.retryable]).to.deep.equal([true, true]);
+  });
+
+  it('describes a conflict a server reported without oid or serials, as Python allows', () => {
+    const bare = new ConflictError({ className: 'app.Counter' });
+    expect(bare.oid).to.equal(undefined);
+    expect(bare.serials).to.equal(undefined);
+    expect(bare.conflicts).to.deep.equal([]);
+    expect(bare.retryable).to.equal(true);
+    expect(bare.message).to.equal('database conflict error (class app.Counter)');
+    expect(new ReadConflictError({}).message).to.equal('database read conflict error');
   });
 
   it('reads the class name of every record in sample.fs', async () => {

@@ -182,9 +182,10 @@ for (const [kind, create] of implementations) {
       expect(error).not.to.be.instanceOf(ReadConflictError);
       const conflict = error as ConflictError;
       expect(conflict.code).to.equal('STORAGE_CONFLICT');
-      expect(conflict.oid.equals(p64(1))).to.equal(true);
-      expect(conflict.serials[0].equals(t2)).to.equal(true);
-      expect(conflict.serials[1].equals(t1)).to.equal(true);
+      expect(conflict.retryable).to.equal(true);
+      expect(conflict.oid?.equals(p64(1))).to.equal(true);
+      expect(conflict.serials?.[0].equals(t2)).to.equal(true);
+      expect(conflict.serials?.[1].equals(t1)).to.equal(true);
       expect(conflict.data?.toString()).to.equal('record:stale');
       expect(conflict.message).to.match(/^database conflict error \(oid 0x01, serial this txn started with 0x[0-9a-f]+ 2026-01-02/);
       await storage.tpcAbort(txn);
@@ -228,7 +229,8 @@ for (const [kind, create] of implementations) {
       const error = (await storage.tpcVote(stale).catch((e: unknown) => e)) as ReadConflictError;
       expect(error).to.be.instanceOf(ReadConflictError);
       expect(error.code).to.equal('STORAGE_READ_CONFLICT');
-      expect(error.serials[0].equals(t2)).to.equal(true);
+      expect(error.retryable).to.equal(true);
+      expect(error.serials?.[0].equals(t2)).to.equal(true);
       expect(error.message).to.match(/^database read conflict error \(oid 0x02/);
       await storage.tpcAbort(stale);
     });

@@ -1,7 +1,9 @@
 /**
- * Positional file I/O helpers: complete reads and writes at an offset, and
- * a windowed reader for scanning a file front to back in large chunks.
+ * Positional file I/O helpers: complete reads and writes at an offset
+ * (asynchronous, and synchronous for small page-cache-bound work), and a
+ * windowed reader for scanning a file front to back in large chunks.
  */
+import { readSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { CorruptFileError, StorageError } from '../errors.js';
 
@@ -19,26 +21,63 @@ export async function readAt(handle: FileHandle, buffer: Buffer, offset: number,
   return done;
 }
 
+/**
+ * Synchronous {@link readAt}: for bytes that are almost always in the page
+ * cache, where a thread-pool round trip costs more than the read itself.
+ */
+export function readAtSync(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const bytesRead = readSync(fd, buffer, offset + done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+// What is left of `buffers` once their first `written` bytes are on file.
+function unwritten(buffers: readonly Buffer[], written: number): Buffer[] {
+  let skip = written;
+  const rest: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+    } else {
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+  }
+  return rest;
+}
+
+function nothingWritten(at: number): StorageError {
+  return new StorageError('STORAGE_IO', `writing at byte offset ${at} wrote nothing`);
+}
+
 /** Writes all of `buffers`, back to back, at `position`. */
 export async function writeAllAt(handle: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
   let pending = buffers.filter((b) => b.length > 0);
   let at = position;
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending, at);
-    if (bytesWritten <= 0) throw new StorageError('STORAGE_IO', `writing at byte offset ${at} wrote nothing`);
+    if (bytesWritten <= 0) throw nothingWritten(at);
     at += bytesWritten;
-    // A short write: drop what was written and go on with the rest.
-    let skip = bytesWritten;
-    const rest: Buffer[] = [];
-    for (const buffer of pending) {
-      if (skip >= buffer.length) {
-        skip -= buffer.length;
-      } else {
-        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-        skip = 0;
-      }
-    }
-    pending = rest;
+    pending = unwritten(pending, bytesWritten);
+  }
+}
+
+/**
+ * Synchronous {@link writeAllAt}: one `pwritev` into the page cache for
+ * small writes, where the thread pool would add more latency than it saves.
+ */
+export function writeAllAtSync(fd: number, buffers: readonly Buffer[], position: number): void {
+  let pending = buffers.filter((b) => b.length > 0);
+  let at = position;
+  while (pending.length > 0) {
+    const bytesWritten = writevSync(fd, pending, at);
+    if (bytesWritten <= 0) throw nothingWritten(at);
+    at += bytesWritten;
+    pending = unwritten(pending, bytesWritten);
   }
 }
 

@@ -2,8 +2,12 @@
  * FileStorage: ZODB's `Data.fs` format, read and written byte-compatibly
  * with Python ZODB. Records are appended; an in-memory index maps each oid
  * to its newest record, and each record links to the previous revision.
+ * Committed bytes are read with synchronous positional reads (they come
+ * from the page cache, as in Python's FileStorage); small transactions are
+ * written with one synchronous `pwritev`; the fsync and large writes go
+ * through the thread pool so that loads go on meanwhile.
  */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InvalidArgumentError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
@@ -13,7 +17,7 @@ import { oidKey, type Oid, type OidKey, type Tid } from '../oid.js';
 import type { PendingTransaction } from '../pending-transaction.js';
 import type { HistoryEntry, Invalidation, LoadBeforeResult, LoadResult } from '../storage.js';
 import { TimeStamp } from '../timestamp.js';
-import { WindowReader, writeAllAt } from './file-io.js';
+import { WindowReader, writeAllAt, writeAllAtSync } from './file-io.js';
 import {
   DATA_HEADER_LENGTH,
   MAGIC,
@@ -25,7 +29,6 @@ import {
   writeDataHeader,
   writePosition,
   writeTxnHeader,
-  type TxnStatusByte,
 } from './format.js';
 import { scanFile } from './index-scanner.js';
 import { LockFile } from './lock-file.js';
@@ -61,6 +64,12 @@ interface VotedWrite {
 }
 
 const FUTURE_CRITICAL_SECONDS = 30 * 60;
+// Transactions up to this size are written synchronously: copying them into
+// the page cache takes less than a thread-pool round trip. Larger ones are
+// written asynchronously so that loads go on meanwhile.
+const SYNC_WRITE_LIMIT = 256 * 1024;
+const COMMITTED_STATUS = Buffer.of(TxnStatus.committed);
+const PACKED_STATUS = Buffer.of(TxnStatus.packed);
 
 /**
  * A storage in one file, compatible with Python ZODB's FileStorage. Open it
@@ -89,7 +98,7 @@ export class FileStorage extends BaseStorage {
     this.#end = opened.end;
     this.#logger = opened.logger;
     this.#fsync = options.fsync !== false;
-    this.#reader = new RecordReader(opened.path, opened.handle, () => this.#end);
+    this.#reader = new RecordReader(opened.path, () => opened.handle.fd, () => this.#end);
   }
 
   /**
@@ -166,93 +175,85 @@ export class FileStorage extends BaseStorage {
     return pos;
   }
 
+  // Reads below the committed end are synchronous (see RecordReader), so
+  // the load methods need no tracking for close and never interleave.
+
   /** {@inheritDoc Storage.load} */
   async load(oid: Oid): Promise<LoadResult> {
-    const pos = this.#position(oid);
-    return this.#track(
-      (async () => {
-        const record = await this.#reader.readRecord(pos, oid, true);
-        return { data: await this.#reader.dataOf(record, oid), serial: record.tid };
-      })(),
-    );
+    const reader = this.#reader;
+    reader.seek(this.#position(oid), oid);
+    const serial = reader.tid();
+    return { data: reader.dataOf(oid), serial };
   }
 
   /** {@inheritDoc Storage.loadBefore} */
   async loadBefore(oid: Oid, tid: Tid): Promise<LoadBeforeResult | null> {
     const start = this.#position(oid);
     this.checkId(tid, 'tid');
-    return this.#track(
-      (async () => {
-        let pos = start;
-        let nextSerial: Tid | null = null;
-        for (;;) {
-          const record = await this.#reader.readRecord(pos, oid, pos === start);
-          if (record.tid.compare(tid) < 0) {
-            return { data: await this.#reader.dataOf(record, oid), serial: record.tid, nextSerial };
-          }
-          nextSerial = record.tid;
-          if (record.prev === 0) return null;
-          pos = record.prev;
-        }
-      })(),
-    );
+    const reader = this.#reader;
+    let pos = start;
+    let nextSerial: Tid | null = null;
+    for (;;) {
+      // Only the first record is likely to be the answer; older ones are read for their header.
+      reader.seek(pos, oid, pos === start);
+      if (reader.compareTid(tid) < 0) {
+        const serial = reader.tid();
+        return { data: reader.dataOf(oid), serial, nextSerial };
+      }
+      nextSerial = reader.tid();
+      if (reader.prev === 0) return null;
+      pos = reader.prev;
+    }
   }
 
   /** {@inheritDoc Storage.loadSerial} */
   async loadSerial(oid: Oid, serial: Tid): Promise<Buffer> {
     const start = this.#position(oid);
     this.checkId(serial, 'serial');
-    return this.#track(
-      (async () => {
-        let pos = start;
-        for (;;) {
-          const record = await this.#reader.readRecord(pos, oid, false);
-          const order = record.tid.compare(serial);
-          if (order === 0) return this.#reader.dataOf(record, oid);
-          if (order < 0 || record.prev === 0) throw new POSKeyError(oid, `no revision with serial ${serial.toString('hex')}`);
-          pos = record.prev;
-        }
-      })(),
-    );
+    const reader = this.#reader;
+    let pos = start;
+    for (;;) {
+      reader.seek(pos, oid, false);
+      const order = reader.compareTid(serial);
+      if (order === 0) return reader.dataOf(oid);
+      if (order < 0 || reader.prev === 0) throw new POSKeyError(oid, `no revision with serial ${serial.toString('hex')}`);
+      pos = reader.prev;
+    }
   }
 
   /** {@inheritDoc Storage.getTid} */
   async getTid(oid: Oid): Promise<Tid> {
-    const pos = this.#position(oid);
-    return this.#track(
-      (async () => {
-        const record = await this.#reader.readRecord(pos, oid, false);
-        if (record.dataLength === 0 && record.back === 0) throw new POSKeyError(oid, 'the object was deleted');
-        return record.tid;
-      })(),
-    );
+    const reader = this.#reader;
+    reader.seek(this.#position(oid), oid, false);
+    if (reader.dataLength === 0 && reader.back === 0) throw new POSKeyError(oid, 'the object was deleted');
+    return reader.tid();
   }
 
   /** {@inheritDoc Storage.history} */
   async history(oid: Oid, size = 1): Promise<HistoryEntry[]> {
     const start = this.#position(oid);
     if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError(`history: size must be a positive integer, got ${size}`);
-    return this.#track(
-      (async () => {
-        const entries: HistoryEntry[] = [];
-        let pos = start;
-        while (entries.length < size) {
-          const record = await this.#reader.readRecord(pos, oid, false);
-          const txn = await this.#reader.readTxnMeta(record.tloc);
-          entries.push({
-            tid: record.tid,
-            time: TimeStamp.fromBytes(record.tid).timeTime(),
-            userName: txn.user,
-            description: txn.description,
-            extension: txn.extension,
-            size: record.dataLength,
-          });
-          if (record.prev === 0) break;
-          pos = record.prev;
-        }
-        return entries;
-      })(),
-    );
+    const reader = this.#reader;
+    const entries: HistoryEntry[] = [];
+    let pos = start;
+    while (entries.length < size) {
+      reader.seek(pos, oid, false);
+      const tid = reader.tid();
+      const { prev, dataLength } = reader;
+      // Moves the reader off the record: its fields were copied above.
+      const txn = reader.readTxnMeta(reader.tloc);
+      entries.push({
+        tid,
+        time: TimeStamp.fromBytes(tid).timeTime(),
+        userName: txn.user,
+        description: txn.description,
+        extension: txn.extension,
+        size: dataLength,
+      });
+      if (prev === 0) break;
+      pos = prev;
+    }
+    return entries;
   }
 
   /** {@inheritDoc Storage.lastInvalidations} */
@@ -267,7 +268,7 @@ export class FileStorage extends BaseStorage {
     // Walk back over the redundant lengths to the first transaction wanted.
     let pos = end;
     for (let i = 0; i < count && pos > MAGIC.length; i++) {
-      pos -= 8 + (await this.#reader.readNumber(pos - 8));
+      pos -= 8 + this.#reader.readNumber(pos - 8);
     }
     const reader = new WindowReader(this.#path, this.#handle, end, 64 * 1024);
     const result: Invalidation[] = [];
@@ -298,7 +299,9 @@ export class FileStorage extends BaseStorage {
   protected async currentSerial(oid: Oid): Promise<Tid | null> {
     const pos = this.#index.get(oidKey(oid));
     if (pos === undefined) return null;
-    return (await this.#reader.readRecord(pos, oid, false)).tid;
+    const reader = this.#reader;
+    reader.seek(pos, oid, false);
+    return reader.tid();
   }
 
   /** @internal Writes the transaction with status 'c' after the committed end. */
@@ -336,7 +339,8 @@ export class FileStorage extends BaseStorage {
     writePosition(fixed, offset, length);
     buffers.push(fixed.subarray(offset, offset + 8));
     try {
-      await writeAllAt(this.#handle, buffers, pos);
+      if (length + 8 <= SYNC_WRITE_LIMIT) writeAllAtSync(this.#handle.fd, buffers, pos);
+      else await writeAllAt(this.#handle, buffers, pos);
     } catch (error) {
       // Leave no partial transaction behind (a full disk, say).
       await this.#handle.truncate(pos).catch(() => undefined);
@@ -349,9 +353,10 @@ export class FileStorage extends BaseStorage {
   protected async writeFinish(pending: PendingTransaction): Promise<void> {
     const voted = this.#voted;
     if (voted?.pending !== pending) throw new StorageTransactionError('tpcFinish: the transaction was not written by tpcVote');
-    const status: TxnStatusByte = pending.status === 'p' ? TxnStatus.packed : TxnStatus.committed;
+    const status = pending.status === 'p' ? PACKED_STATUS : COMMITTED_STATUS;
     try {
-      await this.#handle.write(Buffer.of(status), 0, 1, this.#end + STATUS_OFFSET);
+      // One byte into the page cache: cheaper inline than via the thread pool.
+      writeSync(this.#handle.fd, status, 0, 1, this.#end + STATUS_OFFSET);
       if (this.#fsync) await this.#handle.sync();
     } catch (error) {
       // The transaction may or may not be on disk now; stop rather than guess.

@@ -15,7 +15,8 @@ import type {
   TpcBeginOptions,
   TransactionMetaData,
 } from '../../storage/storage.js';
-import { ClientDisconnected, ConflictError, POSKeyError, ReadOnlyError, StorageTransactionError } from '../errors.js';
+import { ConflictError, POSKeyError, ReadOnlyError, StorageTransactionError } from '../../storage/errors.js';
+import { ClientDisconnected } from '../errors.js';
 import type { ZeoValue } from '../wire/values.js';
 import { VERIFICATION_OUTCOMES, verifyCache, type CacheVerification } from './cache-verification.js';
 import { ClientCache, type ClientCacheStats } from './client-cache.js';
@@ -261,7 +262,7 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
    */
   async tpcBegin(txn: TransactionMetaData, options: TpcBeginOptions = {}): Promise<void> {
     this.#refuseWrites();
-    if (this.#transactions.has(txn)) throw new StorageTransactionError(['Duplicate tpc_begin calls for same transaction']);
+    if (this.#transactions.has(txn)) throw new StorageTransactionError('Duplicate tpc_begin calls for same transaction');
     await this.#queue.acquire();
     try {
       const connection = await this.#connection('tpc_begin');
@@ -314,7 +315,7 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
         reply = await transaction.connection.call('vote', [transaction.handle]);
       } catch (error) {
         // The object is evidently stale in the cache.
-        if (error instanceof ConflictError && error.oid !== null && error.oid.length === 8) this.#cache.forget(Buffer.from(error.oid));
+        if (error instanceof ConflictError && error.oid?.length === 8) this.#cache.forget(error.oid);
         throw error;
       }
       const { resolved, conflicts } = replyVote(reply);
@@ -326,11 +327,11 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
       const first = conflicts[0] as (typeof conflicts)[number];
       const resolver = this.#options.conflictResolver;
       if (resolver === undefined || vote >= MAX_VOTES) {
-        throw new ConflictError({ oid: first.oid, serials: [first.committed, first.old] });
+        throw new ConflictError({ oid: first.oid, serials: [first.committed, first.old], data: first.data, read: false });
       }
       for (const conflict of conflicts) {
         const data = await resolver(conflict.oid, conflict.committed, conflict.old, conflict.data);
-        if (data === null) throw new ConflictError({ oid: conflict.oid, serials: [conflict.committed, conflict.old] });
+        if (data === null) throw new ConflictError({ oid: conflict.oid, serials: [conflict.committed, conflict.old], data: conflict.data, read: false });
         this.#check(txn, 'tpc_vote');
         transaction.connection.callOneWay('storea', [conflict.oid, conflict.committed, data, transaction.handle]);
         transaction.stored(conflict.oid, data);
@@ -404,7 +405,7 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
 
   #refuseWrites(): void {
     if (this.#closed) throw new ClientStorageClosedError(this.#options.name);
-    if (this.isReadOnly()) throw new ReadOnlyError();
+    if (this.isReadOnly()) throw new ReadOnlyError(this.#options.name);
   }
 
   /** The connection for a call, waiting for one as ZEO does (`wait_timeout`). */
@@ -424,7 +425,7 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
   #check(txn: TransactionMetaData, method: string): ClientTransaction {
     const transaction = this.#transactions.get(txn);
     if (transaction === undefined || transaction !== this.#current) {
-      throw new StorageTransactionError(['Transaction not committing', method]);
+      throw new StorageTransactionError(`${method}: Transaction not committing`);
     }
     if (transaction.generation !== this.#manager.generation || transaction.connection.isClosed) {
       throw new ClientDisconnected(`${method} on a disconnected transaction`);

@@ -7,7 +7,8 @@
 import { connect, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { Oid, Tid } from '../../storage/oid.js';
-import { ClientDisconnected, ProtocolError, ReadOnlyError, ZEO_ERROR_CODES } from '../errors.js';
+import { ReadOnlyError } from '../../storage/errors.js';
+import { ClientDisconnected, ProtocolError, ZEO_ERROR_CODES } from '../errors.js';
 import { FrameDecoder } from '../wire/frame-decoder.js';
 import { encodeFrame } from '../wire/frame-encoder.js';
 import { encodeHandshake, parseServerHandshake } from '../wire/handshake.js';

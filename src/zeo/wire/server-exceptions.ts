@@ -1,31 +1,26 @@
+/**
+ * Python exceptions in error replies: the typed error a client throws for
+ * one (`errorFromReply`), and the `(class_name, payload)` a server sends for
+ * an error (`errorToPayload`). The POSException ones are the storage
+ * family's classes, in their wire forms.
+ */
+import * as storage from '../../storage/errors.js';
 import {
   BTreesConflictError,
   ConflictError,
   POSKeyError,
+  PYTHON_EXCEPTION_CLASSES,
   ReadConflictError,
   ReadOnlyError,
   ServerError,
-  StorageServerError,
   StorageTransactionError,
+  isServerException,
+  type ServerException,
 } from '../errors.js';
 import { MESSAGE_KINDS, type ErrorReplyMessage, type MessageId } from './message.js';
 import { tuple, type ZeoValue } from './values.js';
 
-/** Dotted Python class names of the exceptions that get typed errors. */
-export const PYTHON_EXCEPTION_CLASSES = Object.freeze({
-  /** A write conflict. */
-  conflict: 'ZODB.POSException.ConflictError',
-  /** A failed read-current check. */
-  readConflict: 'ZODB.POSException.ReadConflictError',
-  /** BTrees conflict resolution refused. */
-  btreesConflict: 'ZODB.POSException.BTreesConflictError',
-  /** No such object or revision. */
-  posKey: 'ZODB.POSException.POSKeyError',
-  /** A write on a read-only storage. */
-  readOnly: 'ZODB.POSException.ReadOnlyError',
-  /** A two-phase-commit call out of order. */
-  storageTransaction: 'ZODB.POSException.StorageTransactionError',
-} as const);
+export { PYTHON_EXCEPTION_CLASSES };
 
 /** How an exception travels in an error reply: `(class_name, payload)`. */
 export interface ExceptionPayload {
@@ -57,7 +52,7 @@ function integer(value: ZeoValue | undefined): number {
   return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : 0;
 }
 
-function conflictFrom(dict: ReadonlyMap<ZeoValue, ZeoValue>, read: boolean): ConflictError {
+function conflictFrom(dict: ReadonlyMap<ZeoValue, ZeoValue>, read: boolean): ConflictError | ReadConflictError {
   const message = dict.get('message');
   const className = dict.get('class_name');
   const details = {
@@ -72,11 +67,12 @@ function conflictFrom(dict: ReadonlyMap<ZeoValue, ZeoValue>, read: boolean): Con
 /**
  * The typed error for an error reply, following the Python client's table:
  * conflicts, `POSKeyError`, `ReadOnlyError` and `StorageTransactionError`
- * get their classes; everything else (and a known class whose payload has
- * an unexpected shape) becomes a {@link ServerError} carrying the class name
- * and payload.
+ * become the storage layer's classes of those names (so `instanceof
+ * ConflictError` works whatever storage raised it), with the storage codes;
+ * everything else (and a known class whose payload has an unexpected shape)
+ * becomes a {@link ServerError} carrying the class name and payload.
  */
-export function errorFromReply(pythonClass: string, payload: ZeoValue): StorageServerError {
+export function errorFromReply(pythonClass: string, payload: ZeoValue): ServerException {
   const args = asArgs(payload);
   const dict = asDict(payload);
   switch (pythonClass) {
@@ -126,13 +122,48 @@ function builtinClass(error: Error): string {
 }
 
 /**
+ * The exception a reference server would raise for a storage error: the
+ * wire form with the same class (a storage `ConflictError` becomes
+ * `ZODB.POSException.ConflictError` with its oid, serials and class name;
+ * `ReadOnlyError` is raised without arguments, as ZEO does); a storage
+ * error with no POSException counterpart becomes
+ * `ZODB.POSException.StorageError(message)`. Wire forms are returned as
+ * they are.
+ */
+export function serverExceptionFor(error: storage.StorageError): ServerException {
+  if (isServerException(error)) return error;
+  if (error instanceof storage.POSKeyError) return new POSKeyError(error.oid);
+  if (error instanceof storage.ConflictError) {
+    const details = { oid: error.oid ?? null, serials: error.serials ?? null, className: error.className ?? null };
+    return error instanceof storage.ReadConflictError ? new ReadConflictError(details) : new ConflictError(details);
+  }
+  if (error instanceof storage.ReadOnlyError) return new ReadOnlyError();
+  if (error instanceof storage.StorageTransactionError) return new StorageTransactionError([error.message]);
+  return new ServerError('ZODB.POSException.StorageError', tuple(error.message), error.message);
+}
+
+function conflictPayload(error: ConflictError | ReadConflictError): ExceptionPayload {
+  return {
+    pythonClass: error.pythonClass,
+    payload: new Map<ZeoValue, ZeoValue>([
+      ['message', error.serverMessage],
+      ['oid', error.oid ?? null],
+      ['class_name', error.className ?? null],
+      ['serials', error.serials === undefined ? null : tuple(error.serials[0], error.serials[1])],
+    ]),
+  };
+}
+
+/**
  * How the reference server marshals `error`: `(class_name, exc.__dict__ or
  * exc.args)`, with the attribute order Python's classes have (a conflict's
- * dict is `message, oid, class_name, serials`). Errors that do not stand for
- * a Python exception are sent as a `builtins` exception with the message
- * as the only arg.
+ * dict is `message, oid, class_name, serials`). Storage errors are sent as
+ * `serverExceptionFor` says. Errors that do not stand for a Python
+ * exception are sent as a `builtins` exception with the message as the
+ * only arg.
  */
 export function errorToPayload(error: unknown): ExceptionPayload {
+  if (error instanceof storage.StorageError && !isServerException(error)) return errorToPayload(serverExceptionFor(error));
   if (error instanceof BTreesConflictError) {
     const { p1, p2, p3, reason } = error.btrees;
     return {
@@ -145,17 +176,7 @@ export function errorToPayload(error: unknown): ExceptionPayload {
       ]),
     };
   }
-  if (error instanceof ConflictError) {
-    return {
-      pythonClass: error.pythonClass,
-      payload: new Map<ZeoValue, ZeoValue>([
-        ['message', error.serverMessage],
-        ['oid', error.oid],
-        ['class_name', error.className],
-        ['serials', error.serials === null ? null : tuple(error.serials[0], error.serials[1])],
-      ]),
-    };
-  }
+  if (error instanceof ConflictError || error instanceof ReadConflictError) return conflictPayload(error);
   if (error instanceof POSKeyError) return { pythonClass: error.pythonClass, payload: tuple(error.oid) };
   if (error instanceof ReadOnlyError) return { pythonClass: error.pythonClass, payload: tuple() };
   if (error instanceof StorageTransactionError) {

@@ -13,7 +13,8 @@ import type { RetryScheduledEvent } from '../../../src/zeo/client/connection-man
 import { ClientStorageClosedError, WaitTimeoutError } from '../../../src/zeo/client/errors.js';
 import type { ClientStorageOptions } from '../../../src/zeo/client/options.js';
 import { clampDelay, exponentialBackoff } from '../../../src/zeo/client/reconnect-policy.js';
-import { ClientDisconnected, ReadOnlyError } from '../../../src/zeo/errors.js';
+import { ReadOnlyError } from '../../../src/storage/errors.js';
+import { ClientDisconnected } from '../../../src/zeo/errors.js';
 import { Inbox } from '../../support/events.js';
 import { outcome } from './fixture-helpers.js';
 import { startServer, stopAllServers } from './server-harness.js';

@@ -6,7 +6,7 @@ import type { Invalidation, TransactionMetaData } from '../../../src/storage/sto
 import { StorageServer } from '../../../src/server/storage-server.js';
 import { ClientStorage } from '../../../src/zeo/client/client-storage.js';
 import type { ClientStorageOptions } from '../../../src/zeo/client/options.js';
-import { ConflictError, POSKeyError, ReadConflictError, ReadOnlyError, StorageTransactionError } from '../../../src/zeo/errors.js';
+import { ConflictError, POSKeyError, ReadConflictError, ReadOnlyError, StorageTransactionError } from '../../../src/storage/errors.js';
 import { after, outcome } from './fixture-helpers.js';
 import { startServer, stopAllServers } from './server-harness.js';
 
@@ -127,7 +127,7 @@ for (const encoding of ['msgpack', 'pickle'] as const) {
       ]);
       const write = await outcome(commit(two, [[z64, t1, Buffer.from('v2 from two')]]));
       expect(write.error).to.be.instanceOf(ConflictError);
-      expect(Buffer.from((write.error as ConflictError).oid as Uint8Array)).to.deep.equal(z64);
+      expect((write.error as ConflictError).oid).to.deep.equal(z64);
 
       const t = txn('read current');
       await two.tpcBegin(t);

@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { z64, maxTid } from '../../../src/storage/oid.js';
-import { ClientDisconnected, ConflictError, POSKeyError, ReadOnlyError } from '../../../src/zeo/errors.js';
+import { ConflictError, POSKeyError, ReadOnlyError } from '../../../src/storage/errors.js';
+import { ClientDisconnected } from '../../../src/zeo/errors.js';
 import { ClientStorage } from '../../../src/zeo/client/client-storage.js';
 import type { ClientStorageOptions } from '../../../src/zeo/client/options.js';
 import type { Invalidation } from '../../../src/storage/storage.js';

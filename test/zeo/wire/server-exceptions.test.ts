@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as storage from '../../../src/storage/errors.js';
 import {
   BTreesConflictError,
   ConflictError,
@@ -6,8 +7,9 @@ import {
   ReadConflictError,
   ReadOnlyError,
   ServerError,
-  StorageServerError,
   StorageTransactionError,
+  ZeoError,
+  isServerException,
 } from '../../../src/zeo/errors.js';
 import type { Marshaller } from '../../../src/zeo/wire/marshaller.js';
 import type { ErrorReplyMessage } from '../../../src/zeo/wire/message.js';
@@ -51,8 +53,9 @@ describe('zeo/wire server exceptions', () => {
           switch (message.pythonClass) {
             case 'ZODB.POSException.ConflictError': {
               expect(error).to.be.instanceOf(ConflictError).and.not.instanceOf(ReadConflictError);
+              expect(error).to.be.instanceOf(storage.ConflictError).and.not.instanceOf(storage.ReadConflictError);
               const conflict = error as ConflictError;
-              expect(conflict.code).to.equal('ZEO_CONFLICT');
+              expect(conflict.code).to.equal('STORAGE_CONFLICT');
               expect(conflict.retryable).to.equal(true);
               expect(hex(conflict.oid)).to.equal('0000000000000000');
               expect(conflict.className).to.equal('persistent.mapping.PersistentMapping');
@@ -62,17 +65,17 @@ describe('zeo/wire server exceptions', () => {
               expect(hex(committed)).to.match(/^040d2914/);
               expect(hex(read)).to.match(/^040d2914/);
               expect(hex(committed)).not.to.equal(hex(read));
-              expect(conflict.message).to.contain('oid 0000000000000000');
+              expect(conflict.message).to.contain('database conflict error (oid 0x00, class persistent.mapping.PersistentMapping');
               break;
             }
             case 'ZODB.POSException.POSKeyError':
-              expect(error, where).to.be.instanceOf(POSKeyError);
-              expect(error.code).to.equal('ZEO_POS_KEY');
+              expect(error, where).to.be.instanceOf(POSKeyError).and.instanceOf(storage.POSKeyError);
+              expect(error.code).to.equal('STORAGE_POS_KEY');
               expect(hex((error as POSKeyError).oid)).to.be.oneOf(['000000000000002a', '0000000000000000']);
               break;
             case 'ZODB.POSException.ReadOnlyError':
-              expect(error, where).to.be.instanceOf(ReadOnlyError);
-              expect(error.code).to.equal('ZEO_READ_ONLY');
+              expect(error, where).to.be.instanceOf(ReadOnlyError).and.instanceOf(storage.ReadOnlyError);
+              expect(error.code).to.equal('STORAGE_READ_ONLY');
               expect(error.retryable).to.equal(false);
               break;
             default:
@@ -105,28 +108,38 @@ describe('zeo/wire server exceptions', () => {
         ['serials', serials],
       ]),
     );
-    expect(readConflict).to.be.instanceOf(ReadConflictError);
-    expect(readConflict.code).to.equal('ZEO_READ_CONFLICT');
-    expect((readConflict as ReadConflictError).className).to.equal(null);
+    expect(readConflict).to.be.instanceOf(ReadConflictError).and.instanceOf(storage.ReadConflictError);
+    expect(readConflict.code).to.equal('STORAGE_READ_CONFLICT');
+    expect(readConflict.retryable).to.equal(true);
+    expect((readConflict as ReadConflictError).className).to.equal(undefined);
+    expect((readConflict as ReadConflictError).conflicts).to.deep.equal([
+      { oid, serials: [Buffer.alloc(8, 2), Buffer.alloc(8, 1)], data: undefined, read: true },
+    ]);
 
     const btrees = errorFromReply('ZODB.POSException.BTreesConflictError', new Map<ZeoValue, ZeoValue>([['p1', 1], ['p2', 2], ['p3', 3], ['reason', 5]]));
-    expect(btrees).to.be.instanceOf(BTreesConflictError);
+    expect(btrees).to.be.instanceOf(BTreesConflictError).and.instanceOf(storage.ConflictError);
+    expect(btrees.code).to.equal('STORAGE_BTREES_CONFLICT');
+    expect(btrees.retryable).to.equal(true);
     expect((btrees as BTreesConflictError).btrees).to.deep.equal({ p1: 1, p2: 2, p3: 3, reason: 5 });
+    expect((btrees as BTreesConflictError).oid).to.equal(undefined);
+    expect((btrees as BTreesConflictError).conflicts).to.deep.equal([]);
 
     const locked = errorFromReply('ZODB.POSException.StorageTransactionError', tuple('Already voting (locked)'));
-    expect(locked).to.be.instanceOf(StorageTransactionError);
+    expect(locked).to.be.instanceOf(StorageTransactionError).and.instanceOf(storage.StorageTransactionError);
+    expect(locked.code).to.equal('STORAGE_TRANSACTION');
     expect((locked as StorageTransactionError).args).to.deep.equal(['Already voting (locked)']);
     expect(locked.message).to.contain('Already voting (locked)');
 
     const unknown = errorFromReply('builtins.ValueError', tuple('unknown storage: x'));
-    expect(unknown).to.be.instanceOf(ServerError);
+    expect(unknown).to.be.instanceOf(ServerError).and.instanceOf(ZeoError).and.not.instanceOf(storage.StorageError);
     expect(unknown.code).to.equal('ZEO_SERVER_ERROR');
     expect((unknown as ServerError).payload).to.deep.equal(['unknown storage: x']);
     expect(unknown.message).to.equal('server raised builtins.ValueError: unknown storage: x');
 
     // A known class with a payload of the wrong shape keeps everything as a ServerError.
     const odd = errorFromReply('ZODB.POSException.POSKeyError', tuple('not an oid'));
-    expect(odd).to.be.instanceOf(ServerError).and.instanceOf(StorageServerError);
+    expect(odd).to.be.instanceOf(ServerError).and.not.instanceOf(storage.POSKeyError);
+    expect(isServerException(odd)).to.equal(true);
     expect(odd.pythonClass).to.equal('ZODB.POSException.POSKeyError');
   });
 
@@ -144,5 +157,32 @@ describe('zeo/wire server exceptions', () => {
     expect(errorToPayload(new ServerError('builtins.ValueError', tuple('unknown storage: x'))).payload).to.deep.equal(['unknown storage: x']);
     expect(errorToPayload(new TypeError('bad args'))).to.deep.equal({ pythonClass: 'builtins.TypeError', payload: ['bad args'] });
     expect(errorToPayload(new Error('boom'))).to.deep.equal({ pythonClass: 'builtins.RuntimeError', payload: ['boom'] });
+  });
+
+  it('marshals the storage classes as their wire forms, as the reference server raises them', () => {
+    const oid = Buffer.alloc(8);
+    const serials = [Buffer.alloc(8, 2), Buffer.alloc(8, 1)] as const;
+    const record = Buffer.from('80036370657273697374656e742e6d617070696e670a50657273697374656e744d617070696e670a712e', 'hex');
+    const conflict = errorToPayload(new storage.ConflictError({ oid, serials, data: record, read: false }));
+    expect(conflict.pythonClass).to.equal('ZODB.POSException.ConflictError');
+    expect([...(conflict.payload as Map<ZeoValue, ZeoValue>).entries()]).to.deep.equal([
+      ['message', 'database conflict error'],
+      ['oid', oid],
+      ['class_name', 'persistent.mapping.PersistentMapping'],
+      ['serials', [...serials]],
+    ]);
+    const read = errorToPayload(new storage.ReadConflictError({ oid, serials, read: true }));
+    expect(read.pythonClass).to.equal('ZODB.POSException.ReadConflictError');
+    expect((read.payload as Map<ZeoValue, ZeoValue>).get('class_name')).to.equal(null);
+    expect(errorToPayload(new storage.POSKeyError(oid))).to.deep.equal({ pythonClass: 'ZODB.POSException.POSKeyError', payload: [oid] });
+    expect(errorToPayload(new storage.ReadOnlyError('Data.fs'))).to.deep.equal({ pythonClass: 'ZODB.POSException.ReadOnlyError', payload: [] });
+    expect(errorToPayload(new storage.StorageTransactionError('tpcVote called twice'))).to.deep.equal({
+      pythonClass: 'ZODB.POSException.StorageTransactionError',
+      payload: ['tpcVote called twice'],
+    });
+    expect(errorToPayload(new storage.StorageClosedError('Data.fs'))).to.deep.equal({
+      pythonClass: 'ZODB.POSException.StorageError',
+      payload: ['storage Data.fs is closed'],
+    });
   });
 });

@@ -1,0 +1,113 @@
+// How fast a zkzeo client moves to a replacement ZEO server:
+//  A. from a replacement server's registration to the client's first good
+//     load, after the old server has gone (a new server, another address);
+//  B. the same when only the port changes;
+//  C. the whole outage, from kill -9 of a registered server process to the
+//     first good load through a replacement started at once.
+// Private ZooKeeper and servers on loopback. Run: npx tsx bench/failover.ts
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ZooKeeper } from '../src/registry/zookeeper.js';
+import { StorageServer } from '../src/server/storage-server.js';
+import { FileStorage } from '../src/storage/file-storage/file-storage.js';
+import { p64, z64 } from '../src/storage/oid.js';
+import { TestingServer } from '../src/testing/testing-server.js';
+import { client } from '../src/zkzeo/client.js';
+import { msSince, report, summarize } from './stats.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 50);
+const KILL_ROUNDS = Number(process.env.KILL_ROUNDS ?? 10);
+const PATH = '/databases/bench';
+const OID = p64(1n);
+
+const dir = mkdtempSync(join(tmpdir(), 'zkzeo-failover-'));
+const file = join(dir, 'Data.fs');
+const zookeeper = await TestingServer.start();
+const registry = await ZooKeeper.connect(zookeeper.connectionString);
+await registry.client.create(PATH, undefined, { makepath: true });
+
+// One object to load.
+{
+  const storage = await FileStorage.open(file, { create: true, fsync: false });
+  const txn = { user: Buffer.alloc(0), description: Buffer.from('bench'), extension: Buffer.alloc(0) };
+  await storage.tpcBegin(txn);
+  await storage.store(OID, z64, Buffer.from('record'), txn);
+  await storage.tpcVote(txn);
+  await storage.tpcFinish(txn);
+  await storage.close();
+}
+
+async function serve(storage: FileStorage, host: string): Promise<{ server: StorageServer; port: number }> {
+  const server = await StorageServer.create({ storages: { '1': storage }, closeStorages: false });
+  const bound = await server.listen({ family: 'ipv4', host, port: 0 });
+  return { server, port: bound.family === 'unix' ? 0 : bound.port };
+}
+
+try {
+  const storage = await FileStorage.open(file, { fsync: false });
+  let current = await serve(storage, '127.0.0.1');
+  let registration = await registry.register(PATH, ['127.0.0.1', current.port]);
+  const zeo = await client(zookeeper.connectionString, PATH, { cacheSize: 0, minDisconnectPoll: 0.01, maxDisconnectPoll: 0.05 });
+  await zeo.load(OID);
+
+  for (const [label, replacementHost] of [
+    ['A. new server on another address: registration → first good load', '127.0.0.2'],
+    ['B. same host, new port: registration → first good load', '127.0.0.1'],
+  ] as const) {
+    const samples: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const gone = new Promise((resolve) => zeo.once('disconnected', resolve));
+      await registration.withdraw();
+      await current.server.close();
+      await gone;
+      const host = round % 2 === 0 ? replacementHost : '127.0.0.1';
+      current = await serve(storage, host);
+      const start = process.hrtime.bigint();
+      registration = await registry.register(PATH, [host, current.port]);
+      await zeo.load(OID);
+      samples.push(msSince(start));
+    }
+    const figures = summarize(samples);
+    console.log(label);
+    report('  median', figures.median, 'ms', 2);
+    report('  p99', figures.p99, 'ms', 2);
+  }
+
+  // C. kill -9 of a registered server process, replacement started at once.
+  await registration.withdraw();
+  await current.server.close();
+  await storage.close();
+  const outages: number[] = [];
+  const child = fileURLToPath(new URL('./failover-child.ts', import.meta.url));
+  for (let round = 0; round < KILL_ROUNDS; round += 1) {
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, file, zookeeper.connectionString, PATH], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+    await zeo.load(OID); // connected to the child
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    const start = process.hrtime.bigint();
+    proc.kill('SIGKILL');
+    await exited; // its lock file is now stale and may be taken over
+    const replacementStorage = await FileStorage.open(file, { fsync: false });
+    const replacement = await serve(replacementStorage, '127.0.0.1');
+    const replacementRegistration = await registry.register(PATH, ['127.0.0.1', replacement.port]);
+    await zeo.load(OID);
+    outages.push(msSince(start));
+    await replacementRegistration.withdraw();
+    await replacement.server.close();
+    await replacementStorage.close();
+  }
+  const outage = summarize(outages);
+  console.log(`C. whole outage: kill -9 → first good load via a replacement started at once (${KILL_ROUNDS} rounds)`);
+  report('  median', outage.median, 'ms', 1);
+  report('  p99 (max)', outage.p99, 'ms', 1);
+  await zeo.close();
+} finally {
+  await registry.close();
+  await zookeeper.close();
+  rmSync(dir, { recursive: true, force: true });
+}
