@@ -120,7 +120,7 @@ describe('zookeeper-export, zookeeper-import, zookeeper-set-property', function 
   });
 
   it('runs as a program', async () => {
-    const bin = fileURLToPath(new URL('../../src/cli/bin/zookeeper-export.ts', import.meta.url));
+    const bin = fileURLToPath(new URL('../../src/cli/zookeeper-export.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', bin, connection, '/app'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
