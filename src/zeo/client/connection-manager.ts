@@ -190,8 +190,11 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
   /**
    * Replaces the address list. Without a connection (or with only a
    * read-only fallback connection) a new round starts at once; if the
-   * server in use left the list, its connection is closed and another is
-   * sought; otherwise the list is used at the next reconnection.
+   * server in use left the list and another is listed, its connection is
+   * closed and another is sought; otherwise the list is used at the next
+   * reconnection. An empty list never drops a working connection: a
+   * registry that briefly shows no server (a server's ZooKeeper session
+   * being replaced, a registry outage) must not take the database away.
    */
   setAddresses(addresses: readonly ZeoServerAddress[]): void {
     if (this.#isClosed()) throw new ClientStorageClosedError(this.#options.name, 'set addresses');
@@ -203,7 +206,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     if (active === undefined) {
       this.#failedRounds = 0;
       this.#startRound();
-    } else if (!addresses.some((a) => a.label === active.address.label)) {
+    } else if (addresses.length > 0 && !addresses.some((a) => a.label === active.address.label)) {
       this.#options.logger.info({ address: active.address.label }, `${this.#options.name}: server left the address list`);
       active.close(new ClientDisconnected(`server ${active.address.label} left the address list`));
     } else if (this.#options.readOnlyFallback && active.readOnly) {

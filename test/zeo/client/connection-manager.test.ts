@@ -104,6 +104,22 @@ describe('zeo/client connection management', () => {
     expect(disconnects).to.equal(1);
   });
 
+  it('keeps a working connection when the list becomes empty, and uses the new list once it has one', async () => {
+    const one = await startServer();
+    const two = await startServer({ storage: one.storage });
+    const storage = client({ addresses: [one.address] });
+    await storage.waitUntilConnected();
+    let disconnects = 0;
+    storage.on('disconnected', () => disconnects++);
+    storage.setAddresses([]);
+    await storage.ping();
+    expect(disconnects).to.equal(0);
+    expect(storage.serverAddress).to.equal(one.address);
+    const moved = next(storage, 'connected');
+    storage.setAddresses([two.address]);
+    expect((await moved).address).to.equal(two.address);
+  });
+
   it('reconnects when the server goes away and comes back, and fails transactions begun before', async () => {
     const first = await startServer();
     const storage = client({ addresses: [first.address], minDisconnectPoll: 0.01, maxDisconnectPoll: 0.05 });
