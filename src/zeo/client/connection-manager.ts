@@ -302,11 +302,19 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       onClose: this.#onConnectionClose,
     });
     this.#attempts.add(connection);
+    // ZEO calls have no timeout, so a server that answers the handshake and
+    // then nothing would hold this attempt (and, during set-up, every other
+    // one) for ever: bound registration and set-up too.
+    const setupTimer = setTimeout(() => {
+      connection.close(new ClientDisconnected(`${address.label} did not finish connecting within ${o.connectTimeoutMs} ms`));
+    }, o.connectTimeoutMs);
     try {
       await connection.ready;
       const registration = await connection.register(o.storage, mode);
       await this.#exclusively(() => this.#adopt(connection, registration, round));
+      clearTimeout(setupTimer);
     } catch (error) {
+      clearTimeout(setupTimer);
       const cancelled = error instanceof AttemptCancelled || round !== this.#round || this.#isClosed();
       const reason = error instanceof Error ? error : new Error(String(error));
       connection.close(reason);

@@ -1,6 +1,7 @@
 // How the client picks, keeps and changes servers: real servers on
 // loopback, fake timers only where the back-off delays matter.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -143,6 +144,28 @@ describe('zeo/client connection management', () => {
     await storage.store(z64, z64, Buffer.from('x'), again);
     await storage.tpcVote(again);
     expect(await storage.tpcFinish(again)).to.have.length(8);
+  });
+
+  it('gives up on a server that answers the handshake and then nothing, and uses another', async () => {
+    // A silent peer: announces M5 and never replies to register.
+    const silent = createServer((socket) => {
+      socket.write(Buffer.from([0, 0, 0, 2, 0x4d, 0x35]));
+      socket.on('data', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentAddress = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const storage = client({ addresses: [silentAddress], connectTimeout: 0.3, minDisconnectPoll: 0.05, maxDisconnectPoll: 0.1 });
+      const failures = new Inbox<string>();
+      storage.on('connectionAttemptFailed', (event) => failures.push(event.error.message));
+      expect(await failures.next(5000)).to.equal(`${silentAddress} did not finish connecting within 300 ms`);
+      const good = await startServer();
+      const connected = next(storage, 'connected');
+      storage.setAddresses([silentAddress, good.address]);
+      expect((await connected).address).to.equal(good.address);
+    } finally {
+      silent.close();
+    }
   });
 
   it('connects over a Unix socket', async () => {
