@@ -3,6 +3,7 @@ import { ChildrenWatch } from '../zk/children-watch.js';
 import type { ZkClient } from '../zk/client.js';
 import { DataWatch } from '../zk/data-watch.js';
 import { NoNodeError } from '../zk/errors.js';
+import { ZkState } from '../zk/states.js';
 import { normalizeLinkPath } from './link-path.js';
 import { resolvePath } from './resolver.js';
 
@@ -146,7 +147,12 @@ export class ChildrenView implements Iterable<string> {
         this.#rejectReady(error);
         return;
       }
-      if (!(error instanceof NoNodeError)) this.#logger.error({ err: error, path: this.path }, 'cannot resolve path');
+      if (!(error instanceof NoNodeError)) {
+        // Connection trouble is not a deletion: keep the children and try again.
+        this.#logger.warn({ err: error, path: this.path }, `cannot resolve ${this.path} now; will try again`);
+        this.#retryLater(generation);
+        return;
+      }
       this.#realPath = undefined;
       this.#update(EMPTY, true);
       // Wait for the path (or a link to it) to come back.
@@ -173,6 +179,24 @@ export class ChildrenView implements Iterable<string> {
     });
     // The node's deletion and any change of a link on the way re-resolve.
     await this.#watchNodes([realPath, ...linkNodes], generation);
+  }
+
+  #retryLater(generation: number): void {
+    const again = (): void => {
+      if (generation === this.#generation) void this.#attach(false);
+    };
+    if (this.#client.connected) {
+      setTimeout(again, 500).unref();
+      return;
+    }
+    const onState = (state: ZkState): void => {
+      if (state !== ZkState.CONNECTED) return;
+      this.#client.off('state', onState);
+      again();
+    };
+    this.#client.on('state', onState);
+    // Dropped with the other watches when the view re-attaches or closes.
+    this.#watches.push({ cancel: () => this.#client.off('state', onState) });
   }
 
   /**

@@ -28,7 +28,8 @@ export const NO_ADDRESSES_REPEAT_MS = 5 * 60 * 1000;
  * - `INFO Addresses from <zk/path>: ['host:port', …]` (sorted) on every change.
  *
  * Names that are not `host:port` are skipped with a warning (zc.zkzeo would
- * fail on them). `onChange` is called with every new list, empty ones too.
+ * fail on them). `onChange` is called with every new list, empty ones too,
+ * but not when the path itself is deleted: then the last list is kept.
  */
 export class AddressTracker {
   readonly #view: ChildrenView;
@@ -106,7 +107,15 @@ export class AddressTracker {
   /** Starts following changes: the callback runs at once with the current list, then on every change. */
   start(): void {
     if (this.#unsubscribe !== undefined) return;
-    this.#unsubscribe = this.#view.subscribe((children) => this.#update(children));
+    this.#unsubscribe = this.#view.subscribe((children, change) => {
+      if (change.deleted) {
+        // zc.zkzeo ignores the deletion of the path itself and keeps its
+        // last list: losing the registry must not take the database away.
+        this.#logger.warn(`${this.#label} no longer resolves; keeping the last addresses`);
+        return;
+      }
+      this.#update(children);
+    });
   }
 
   /** Stops following (the view itself is closed by its owner). */

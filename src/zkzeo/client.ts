@@ -122,8 +122,10 @@ export async function client(zookeeper: string, path: string, options: ZkZeoClie
     });
     const initial = await tracker.waitForAddresses(wait);
     storage = new ZkZeoClientStorage({ ...storageOptions, wait, addresses: initial.map(zeoAddress) }, zk, tracker);
-    if (wait) await storage.waitUntilConnected();
+    // Follow the registry before waiting: if the first server is dead and a
+    // replacement registers meanwhile, the client must see it.
     tracker.start();
+    if (wait) await storage.waitUntilConnected();
     return storage;
   } catch (error) {
     if (storage !== undefined) await storage.close();

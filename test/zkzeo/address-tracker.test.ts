@@ -54,6 +54,25 @@ describe('AddressTracker (zc.zkzeo address following, real ZooKeeper)', function
     tracker.stop();
   });
 
+  it('keeps the last addresses when the path itself is deleted', async () => {
+    const logger = quietLogger();
+    const lists = new Inbox<readonly RegisteredAddress[]>();
+    await writer.create('/demo/127.0.0.1:1');
+    const tracker = new AddressTracker(zk.children('/demo'), lists.push, { logger, label });
+    await tracker.view.ready;
+    tracker.start();
+    expect(await lists.next()).to.have.length(1);
+    const gone = new Inbox<boolean>();
+    tracker.view.subscribe((_children, change) => gone.push(change.deleted));
+    await gone.next();
+    // Child and node go in one step, so no empty child list is seen first.
+    await writer.transaction().delete('/demo/127.0.0.1:1').delete('/demo').commit();
+    await gone.until((deleted) => deleted);
+    expect(tracker.addresses.map((a) => a.name)).to.deep.equal(['127.0.0.1:1']);
+    expect(lists.pending.filter((list) => list.length === 0)).to.deep.equal([]);
+    expect(logger.warnings).to.include(`${label} no longer resolves; keeping the last addresses`);
+  });
+
   it('waits for addresses at start-up, warning at once and every five minutes', async () => {
     const clock = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const logger = quietLogger();

@@ -145,6 +145,23 @@ describe('zkzeo clients follow registered servers (zc.zkzeo README scenario)', f
     }
   });
 
+  it('follows the registry while waiting for its first connection', async () => {
+    // A registered address nobody listens on, replaced by a live server a moment later.
+    const [deadPort] = await freePorts(1);
+    const dead = await registry.register(PATH, ['127.0.0.1', deadPort!]);
+    const opening = client(zookeeper, PATH, { waitTimeout: 20, minDisconnectPoll: 0.05, maxDisconnectPoll: 0.2 });
+    const { server, registration } = await startRegistered();
+    await dead.withdraw();
+    const storageClient = await opening;
+    try {
+      expect(storageClient.serverAddress).to.equal(server.address);
+    } finally {
+      await storageClient.close();
+      await registration.withdraw();
+      await server.stop();
+    }
+  });
+
   it('fails clearly for an unreachable ZooKeeper and for a path that does not exist', async () => {
     const [port] = await freePorts(1);
     const unreachable = await client(`127.0.0.1:${port}`, PATH, { zookeeperConnectTimeoutMs: 300 }).catch((e: unknown) => e);
