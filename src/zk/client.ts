@@ -511,6 +511,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       // The library queues synchronously; remember the packet so a request
       // that times out before it is written can be taken back, and so can
       // never be applied later behind the caller's back.
+      // Answered (or failed) synchronously: no timer to arm.
+      if (!this.#pending.has(entry)) return;
       const queued = lastQueuedPacket(raw);
       if (queued !== queuedBefore) entry.packet = queued;
       entry.timer = setTimeout(() => {

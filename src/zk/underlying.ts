@@ -24,6 +24,7 @@ interface RawConnectionManager {
   state: number;
   sessionTimeout: number;
   connect(): void;
+  connectTimeoutHandler: NodeJS.Timeout | undefined;
   packetQueue: { queue: object[] };
 }
 
@@ -101,6 +102,15 @@ export function destroyRawClient(client: RawClient): void {
     },
   });
   cm.connect = () => undefined;
+  // A connect attempt already scheduled arms a connect timer right after
+  // making its socket; nothing would clear it, and it would hold the
+  // process open for the session timeout.
+  clearTimeout(cm.connectTimeoutHandler);
+  Object.defineProperty(cm, 'connectTimeoutHandler', {
+    configurable: true,
+    get: () => undefined,
+    set: (timer: NodeJS.Timeout | undefined) => clearTimeout(timer),
+  });
 }
 
 /** The request the library has queued but not yet written, if `send` just queued one. */
