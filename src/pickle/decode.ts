@@ -4,7 +4,7 @@
  */
 import type { DecodeOptions } from './decode-options.js';
 import { PICKLE_ERROR_CODES, PickleError } from './errors.js';
-import { UnpicklerMachine } from './unpickler-machine.js';
+import { DictModeRestart, UnpicklerMachine } from './unpickler-machine.js';
 
 /**
  * Decodes pickles from one buffer, one {@link PickleDecoder.load} call per
@@ -18,11 +18,18 @@ import { UnpicklerMachine } from './unpickler-machine.js';
  * ```
  */
 export class PickleDecoder {
-  readonly #machine: UnpicklerMachine;
+  #machine: UnpicklerMachine;
+  readonly #buf: Buffer;
+  readonly #options: DecodeOptions;
+  #start: number;
+  #loaded = 0;
 
   /** A decoder reading `buf` from `offset`. Throws `InvalidArgumentError` for bad options or offset. */
   constructor(buf: Buffer, options: DecodeOptions = {}, offset = 0) {
     this.#machine = new UnpicklerMachine(buf, options, offset);
+    this.#buf = buf;
+    this.#options = options;
+    this.#start = offset;
   }
 
   /** The cursor: the offset just after the last pickle loaded (or where reading starts). */
@@ -41,12 +48,29 @@ export class PickleDecoder {
    * truncated input; the cursor is then unspecified.
    */
   load(): unknown {
-    return this.#machine.load();
+    try {
+      const value = this.#machine.load();
+      this.#loaded += 1;
+      return value;
+    } catch (error) {
+      if (!(error instanceof DictModeRestart)) throw error;
+      // A dict referenced from inside itself (or before it was complete)
+      // needs a Map: replay from the start with Maps for every dict, so
+      // the memo (shared with earlier pickles) is rebuilt the same way.
+      this.#machine = new UnpicklerMachine(this.#buf, { ...this.#options, dicts: 'map' }, this.#start);
+      for (let i = 0; i < this.#loaded; i += 1) this.#machine.load();
+      const value = this.#machine.load();
+      this.#loaded += 1;
+      return value;
+    }
   }
 
   /** Forgets all memoized values (Python's `Unpickler.memo.clear()`). */
   clearMemo(): void {
     this.#machine.clearMemo();
+    // Nothing before this point is needed to replay what follows.
+    this.#start = this.#machine.pos;
+    this.#loaded = 0;
   }
 }
 

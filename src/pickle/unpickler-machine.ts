@@ -37,6 +37,8 @@ export class UnpicklerMachine {
   readonly fixImports: boolean;
   /** Memo slot of each memoized plain-object dict, to swap it for a Map if a later key needs one. */
   readonly dictSlots = new Map<object, number>();
+  /** Memoized plain-object dicts already fetched from the memo: references to them exist. */
+  readonly fetchedDicts = new Set<object>();
 
   constructor(buf: Buffer, options: DecodeOptions = {}, offset = 0) {
     if (!Buffer.isBuffer(buf)) throw new InvalidArgumentError('buf must be a Buffer');
@@ -434,6 +436,9 @@ export class UnpicklerMachine {
   get(index: number): StackValue {
     const value = this.memo[index];
     if (value === undefined) throw this.fail(PICKLE_ERROR_CODES.badMemoRef, `memo slot ${index} is empty`);
+    if (this.dictSlots.size > 0 && typeof value === 'object' && value !== null && this.dictSlots.has(value)) {
+      this.fetchedDicts.add(value);
+    }
     return value;
   }
 
@@ -468,6 +473,9 @@ export class UnpicklerMachine {
 
   /** Replaces a plain-object dict by an equivalent Map, on the stack and in the memo. */
   toMap(dict: Record<string, unknown>, index: number): Map<unknown, unknown> {
+    // References to the plain object already exist (a dict inside itself,
+    // say); swapping would leave them behind, so decode again with Maps.
+    if (this.fetchedDicts.has(dict)) throw new DictModeRestart();
     const map = new Map<unknown, unknown>(Object.entries(dict));
     this.stack[index] = map;
     const slot = this.dictSlots.get(dict);
@@ -538,3 +546,11 @@ export class UnpicklerMachine {
     return value;
   }
 }
+
+/**
+ * Thrown when a dict that was decoded as a plain object, and is already
+ * referenced, turns out to need a Map: the decoder starts the pickle again
+ * with Maps for all dicts.
+ * @internal
+ */
+export class DictModeRestart extends Error {}
