@@ -66,6 +66,9 @@ export class ClientSession {
   #corked = false;
   #pendingCalls = 0;
   #paused = false;
+  #draining = false;
+  /** One promise per `tpc_finish` in progress, settled once its reply is written. */
+  readonly #finishReplies = new Set<Promise<void>>();
 
   /** Takes over `socket` (just accepted) and sends the server's handshake. */
   constructor(id: number, socket: Socket, options: ClientSessionOptions) {
@@ -97,17 +100,39 @@ export class ClientSession {
   }
 
   /**
+   * The `tpc_finish` calls in progress, up to and including the writing of
+   * their reply; undefined when there are none. Never rejects. A graceful
+   * shutdown waits for it before closing, so that a client whose commit
+   * became durable is told its tid.
+   */
+  get finishing(): Promise<void> | undefined {
+    if (this.#finishReplies.size === 0) return undefined;
+    return Promise.all(this.#finishReplies).then(() => undefined);
+  }
+
+  /**
+   * Takes no more calls from the client (everything it sends from now on
+   * is dropped), for a server shutdown; calls already running go on.
+   */
+  stopReading(): void {
+    this.#draining = true;
+  }
+
+  /**
    * Closes the connection after writing what is queued; idempotent. Calls
    * still running get no reply. The transaction in progress is aborted
-   * once the socket is closed.
+   * once the socket is closed. The socket is destroyed if the client has
+   * not taken the queued bytes after `forceAfterMs`.
    */
-  close(reason: string): void {
+  close(reason: string, forceAfterMs: number = FORCE_CLOSE_MS): void {
     if (this.#closing) return;
     this.#closing = true;
     this.#closedReason = reason;
     this.#rpc?.close(reason);
     this.#socket.end();
-    setTimeout(() => this.#socket.destroy(), FORCE_CLOSE_MS).unref();
+    // Keep reading (and dropping) so the client's own end is seen and the socket closes without the timer.
+    if (this.#paused) this.#socket.resume();
+    setTimeout(() => this.#socket.destroy(), forceAfterMs).unref();
   }
 
   /** Closes the connection now, dropping unsent bytes. */
@@ -133,6 +158,7 @@ export class ClientSession {
   };
 
   #onData(chunk: Buffer): void {
+    if (this.#closing || this.#draining) return;
     let frames: Buffer[];
     try {
       frames = this.#decoder.push(chunk);
@@ -198,7 +224,23 @@ export class ClientSession {
     const result = this.#storage.handle(call);
     if (!(result instanceof Promise)) return result;
     this.#pendingCalls += 1;
-    return result.finally(this.#callSettled);
+    const reply = result.finally(this.#callSettled);
+    if (call.method === 'tpc_finish') this.#trackFinish(reply);
+    return reply;
+  }
+
+  /** Counts a `tpc_finish` as {@link finishing} until its reply has been written. */
+  #trackFinish(reply: Promise<ZeoValue>): void {
+    let written!: () => void;
+    const replied = new Promise<void>((resolve) => (written = resolve));
+    const done = (): void => {
+      this.#finishReplies.delete(replied);
+      written();
+    };
+    this.#finishReplies.add(replied);
+    // The RpcSession attaches its reply writer to `reply` as soon as this handler
+    // returns; a reaction attached one microtask later runs after it, once the reply is written.
+    queueMicrotask(() => reply.then(done, done));
   }
 
   readonly #callSettled = (): void => {

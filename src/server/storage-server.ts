@@ -37,6 +37,14 @@ export interface StorageServerOptions {
   readonly maxPendingCalls?: number;
   /** Stop reading from a client while this many reply bytes wait to be sent to it. @defaultValue 1 MiB */
   readonly maxBufferedBytes?: number;
+  /**
+   * How long {@link StorageServer.close} lets the `tpc_finish` calls in
+   * progress complete and their replies reach the clients, in milliseconds,
+   * before it drops the connections (0: drop them at once). The storages
+   * are closed only once their commits in progress are done, even after
+   * this time. @defaultValue 5000
+   */
+  readonly shutdownTimeoutMs?: number;
   /** Close the storages when the server closes. @defaultValue true */
   readonly closeStorages?: boolean;
   /** The current time in milliseconds since the epoch (status times). @defaultValue `Date.now` */
@@ -69,6 +77,20 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+/** Under the 10 s that `docker stop` and similar supervisors grant before killing. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+
+/** Resolves true once `promise` settles, or false after `ms` milliseconds, whichever comes first. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, expired]).finally(() => clearTimeout(timer));
 }
 
 function storageEntries(storages: StorageServerOptions['storages']): Array<[string, Storage]> {
@@ -108,6 +130,10 @@ export class StorageServer extends EventEmitter<StorageServerEvents> {
     const timeout = options.transactionTimeoutMs;
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
       throw new InvalidArgumentError(`transactionTimeoutMs must be a positive number, got ${timeout}`);
+    }
+    const shutdownTimeout = options.shutdownTimeoutMs;
+    if (shutdownTimeout !== undefined && !(Number.isFinite(shutdownTimeout) && shutdownTimeout >= 0)) {
+      throw new InvalidArgumentError(`shutdownTimeoutMs must be a non-negative number, got ${shutdownTimeout}`);
     }
     positiveInteger(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes');
     positiveInteger(options.maxPendingCalls, 1000, 'maxPendingCalls');
@@ -210,10 +236,13 @@ export class StorageServer extends EventEmitter<StorageServerEvents> {
   }
 
   /**
-   * Shuts down gracefully: stops listening (removing Unix sockets), lets
-   * every `tpc_finish` in progress complete, closes the connections
-   * (aborting the other transactions), then closes the storages unless
-   * `closeStorages` was false. Idempotent.
+   * Shuts down gracefully: stops listening (removing Unix sockets) and
+   * taking calls, lets every `tpc_finish` in progress complete and its
+   * reply be written, closes the connections once what is queued for them
+   * is sent (aborting the other transactions; other calls still running
+   * get no reply), then closes the storages unless `closeStorages` was
+   * false. Connections still open after `shutdownTimeoutMs` are dropped.
+   * Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -224,17 +253,29 @@ export class StorageServer extends EventEmitter<StorageServerEvents> {
     // A listener's close completes only once its connections are gone, so it is awaited last.
     const unbound = Promise.all(this.#listeners.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const sessions = [...this.#sessions];
-    await Promise.all(sessions.map((s) => s.storage.finishing?.catch(() => undefined)));
-    await Promise.all(
+    const timeoutMs = this.#options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const deadline = performance.now() + timeoutMs;
+    // Nothing new starts, so no commit can become durable after its connection closed.
+    for (const session of sessions) session.stopReading();
+    const closed = Promise.all(
       sessions.map(
         (session) =>
           new Promise<void>((resolve) => {
             if (!this.#sessions.has(session)) return resolve();
             this.#closedWaiters.set(session, resolve);
-            session.destroy('server shutting down');
           }),
       ),
     );
+    const finishing = sessions.map((s) => s.finishing).filter((f) => f !== undefined);
+    if (finishing.length > 0 && !(await settlesWithin(Promise.all(finishing), timeoutMs))) {
+      this.#logger.warn(`tpc_finish still running after ${timeoutMs} ms of shutdown; dropping the connections`);
+    }
+    const left = deadline - performance.now();
+    for (const session of sessions) {
+      if (left > 0) session.close('server shutting down', left);
+      else session.destroy('server shutting down');
+    }
+    await closed;
     await unbound;
     for (const hosted of this.#hosted.values()) {
       hosted.detach();

@@ -16,6 +16,9 @@ import { cleanUp, tempDir } from './server-fixture.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(repoRoot, 'src', 'cli', 'zeo-server.ts');
+// The loader as an absolute file URL, resolved once here: a bare `tsx` is looked up
+// again by every child, which can fail while node_modules is being rewritten (npm ci).
+const TSX_LOADER = import.meta.resolve('tsx');
 const children: ChildProcess[] = [];
 
 interface Run {
@@ -26,7 +29,7 @@ interface Run {
 }
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
