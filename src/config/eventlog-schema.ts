@@ -163,6 +163,29 @@ const SYSLOG_SPEC = {
   slots: {},
 } as const;
 
+/** The keys every handler section has, as typed options. */
+function commonHandlerOptions(
+  values: {
+    format: string;
+    dateformat: string;
+    level: number;
+    formatter: string | undefined;
+    style: LogFormatStyle;
+    'arbitrary-fields': boolean;
+  },
+  location: SourceLocation,
+): LogHandlerOptions {
+  return {
+    location,
+    format: values.format,
+    dateFormat: values.dateformat,
+    level: values.level,
+    formatter: values.formatter,
+    style: values.style,
+    arbitraryFields: values['arbitrary-fields'],
+  };
+}
+
 const logFileType: SectionType<LogFileHandlerConfig> = {
   name: 'logfile',
   packageName: 'ZConfig.components.logger',
@@ -170,13 +193,7 @@ const logFileType: SectionType<LogFileHandlerConfig> = {
     const { values } = matchSection(section, LOGFILE_SPEC, context);
     return {
       type: 'logfile',
-      location: section.location,
-      format: values.format,
-      dateFormat: values.dateformat,
-      level: values.level,
-      formatter: values.formatter,
-      style: values.style,
-      arbitraryFields: values['arbitrary-fields'],
+      ...commonHandlerOptions(values, section.location),
       path: values.path,
       oldFiles: values['old-files'],
       maxSizeBytes: values['max-size'],
@@ -195,13 +212,7 @@ const syslogType: SectionType<SyslogHandlerConfig> = {
     const { values } = matchSection(section, SYSLOG_SPEC, context);
     return {
       type: 'syslog',
-      location: section.location,
-      format: values.format,
-      dateFormat: values.dateformat,
-      level: values.level,
-      formatter: values.formatter,
-      style: values.style,
-      arbitraryFields: values['arbitrary-fields'],
+      ...commonHandlerOptions(values, section.location),
       facility: values.facility,
       address: values.address,
     };
