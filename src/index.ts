@@ -195,6 +195,7 @@ export {
   CorruptFileError,
   StorageLockedError,
   StorageClosedError,
+  TransactionOutcomeUnknownError,
   type ConflictDetail,
 } from './storage/errors.js';
 export { BaseStorage, type BaseStorageOptions } from './storage/base-storage.js';

@@ -5,9 +5,9 @@
  * `loadBefore(oid, snapshot)`, and invalidations from other commits are
  * applied only when a transaction starts.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, ZkzeoError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { ReadConflictError, ReadOnlyError } from '../storage/errors.js';
+import { ReadConflictError, ReadOnlyError, TransactionOutcomeUnknownError } from '../storage/errors.js';
 import { oidKey, p64, u64, z64, type Oid, type OidKey, type Tid } from '../storage/oid.js';
 import type { Invalidation, LoadBeforeResult, Storage, TransactionMetaData } from '../storage/storage.js';
 import type { ClassRegistry } from './class-registry.js';
@@ -46,8 +46,14 @@ export interface ConnectionControl {
   invalidate(invalidation: Invalidation): void;
   /** Every cached object is out of date (a ZEO client reconnected): drop the cache at the next transaction. */
   invalidateAll(): void;
-  /** Closes the connection for good (pool eviction, database close). */
-  destroy(): void;
+  /**
+   * Closes the connection for good (pool eviction, database close). A
+   * commit in progress is left to end on its own (the connection stays
+   * closed after it). Settles once a commit the storage has begun has
+   * ended; one still preparing (or waiting for `tpcBegin`) is not waited
+   * for: it fails if the storage closes.
+   */
+  destroy(): Promise<void>;
 }
 
 /** Options of {@link Connection.loadGraph}. */
@@ -84,6 +90,19 @@ function nextTid(tid: Tid): Tid {
 }
 
 /**
+ * What a failed `tpcFinish` means. `undefined`: the storage refused before
+ * writing anything (its own typed errors, or a retryable ZEO disconnection
+ * found before `tpc_finish` was sent), so the transaction did not commit.
+ * Anything else (an I/O error of a local storage, say) happened while the
+ * commit was being made durable: its outcome is unknown.
+ */
+function unknownOutcome(error: unknown, storageName: string): TransactionOutcomeUnknownError | undefined {
+  if (error instanceof TransactionOutcomeUnknownError) return error;
+  if (error instanceof ZkzeoError) return undefined;
+  return new TransactionOutcomeUnknownError(storageName, { cause: error });
+}
+
+/**
  * A connection to a {@link DB}, from `db.open()`: an object cache and one
  * transaction at a time. Close it to give it back to the pool. Objects of
  * a connection must not be stored through another one.
@@ -108,6 +127,10 @@ export class Connection {
   readonly #loading = new Map<OidKey, Promise<void>>();
   readonly #fetching = new Map<OidKey, Promise<Persistent>>();
   readonly #historical: Tid | undefined;
+  // Settles (never rejects) when the commit in progress has ended.
+  #committing: Promise<void> | undefined;
+  // Whether that commit got past tpcBegin: cutting it short could leave the storage's half undone.
+  #commitBegun = false;
 
   /** @internal Connections come from `db.open()`; `before` makes a read-only view of the past. */
   constructor(host: ConnectionHost, before?: Tid) {
@@ -141,9 +164,16 @@ export class Connection {
         this.#invalidateAll = true;
       },
       destroy: () => {
+        const committing = this.#committing;
+        if (committing !== undefined) {
+          // The commit still reads and updates its objects: it cleans up when it ends, seeing 'closed'.
+          this.#state = 'closed';
+          return this.#commitBegun ? committing : Promise.resolve();
+        }
         if (this.#state !== 'closed') this.#abortChanges();
         this.#state = 'closed';
-        for (const obj of [...this.#cache.objects()]) this.#cache.ghostify(obj);
+        this.#ghostifyAll();
+        return Promise.resolve();
       },
     });
   }
@@ -300,6 +330,13 @@ export class Connection {
    * next one. Resolves to the new tid, or `null` when there was nothing to
    * store. On failure (e.g. `ConflictError`) the transaction is aborted
    * before the error is thrown, so the connection is ready for a retry.
+   *
+   * A failure while the storage makes the commit durable is a
+   * `TransactionOutcomeUnknownError` instead (never retried by
+   * `DB.transaction`): the commit may have happened. Objects added by the
+   * transaction then keep their oids, and every object of the connection
+   * becomes a ghost, so the next transaction reloads what the storage
+   * really holds; check it there (with ZEO, once the client reconnected).
    */
   async commit(): Promise<Tid | null> {
     this.#checkIdle('commit');
@@ -309,30 +346,56 @@ export class Connection {
       this.#newTransaction();
       return null;
     }
-    const storage = this.#host.storage;
     this.#state = 'committing';
+    const commit = this.#commit(toStore);
+    const settled = commit.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#committing = settled;
+    try {
+      return await commit;
+    } finally {
+      if (this.#committing === settled) {
+        this.#committing = undefined;
+        this.#commitBegun = false;
+      }
+    }
+  }
+
+  async #commit(toStore: readonly Persistent[]): Promise<Tid> {
+    const storage = this.#host.storage;
     let txn: TransactionMetaData | undefined;
+    let finishing = false;
     try {
       this.#checkWritable();
       const records = await this.#serialize(toStore);
       const meta = this.#transaction.toStorage();
       await storage.tpcBegin(meta);
       txn = meta;
+      this.#commitBegun = true;
       await Promise.all(records.map((r) => storage.store(r.oid, r.serial, r.data, meta)));
       const stored = new Set(records.map((r) => r.obj));
       for (const [obj, serial] of this.#readCurrent) {
         if (!stored.has(obj)) await storage.checkCurrentSerialInTransaction(metaOf(obj).oid as Oid, serial, meta);
       }
       const resolved = await storage.tpcVote(meta);
+      finishing = true;
       const tid = await storage.tpcFinish(meta);
+      finishing = false;
       txn = undefined;
       this.#finishCommit(records, resolved, tid);
       return tid;
     } catch (error) {
+      const unknown = finishing ? unknownOutcome(error, storage.getName()) : undefined;
+      if (unknown !== undefined) {
+        // Nothing to abort: the storage has ended the transaction, one way or the other.
+        this.#forgetUncertainCommit();
+        throw unknown;
+      }
       if (txn !== undefined) await storage.tpcAbort(txn).catch(() => undefined);
-      this.#state = 'open';
       this.#abortChanges();
-      this.#newTransaction();
+      this.#endCommit();
       throw error;
     }
   }
@@ -506,9 +569,37 @@ export class Connection {
     this.#changed.clear();
     this.#added.clear();
     this.#readCurrent.clear();
-    this.#state = 'open';
     this.#host.committed(this, tid, records.map((r) => r.oid));
+    this.#endCommit();
+  }
+
+  /**
+   * The commit may or may not be durable: keep the oids of added objects
+   * (they may now exist in the storage) and make every object a ghost, so
+   * that what the storage really holds is loaded again.
+   */
+  #forgetUncertainCommit(): void {
+    for (const obj of this.#changed) this.#cache.ghostify(obj);
+    this.#changed.clear();
+    this.#added.clear();
+    this.#readCurrent.clear();
+    this.#invalidations = [];
+    this.#invalidateAll = true;
+    this.#endCommit();
+  }
+
+  /** After a commit: a new transaction, unless the connection was destroyed meanwhile (database closed). */
+  #endCommit(): void {
+    if (this.#state === 'closed') {
+      this.#ghostifyAll();
+      return;
+    }
+    this.#state = 'open';
     this.#newTransaction();
+  }
+
+  #ghostifyAll(): void {
+    for (const obj of [...this.#cache.objects()]) this.#cache.ghostify(obj);
   }
 
   #abortChanges(): void {

@@ -176,7 +176,7 @@ export class DB {
           await this.#pool.release(conn);
         } else {
           // A historical connection: not pooled.
-          connectionControl(conn).destroy();
+          void connectionControl(conn).destroy();
           this.#connections.delete(conn);
         }
       },
@@ -189,7 +189,8 @@ export class DB {
           return conn;
         },
         destroy: async (conn) => {
-          connectionControl(conn).destroy();
+          // A commit still running ends on its own; close() waits for it.
+          void connectionControl(conn).destroy();
           this.#connections.delete(conn);
         },
       },
@@ -259,17 +260,24 @@ export class DB {
   async open(options: OpenOptions = {}): Promise<Connection> {
     this.#checkOpen();
     await this.ready();
+    this.#checkOpen();
     if (options.before !== undefined || options.at !== undefined) return this.#openHistorical(options);
     let conn: Connection;
     try {
       conn = await this.#pool.acquire();
     } catch (error) {
+      // The pool refuses new requests while close() drains it.
+      this.#checkOpen();
       if ((error as Error | undefined)?.name === 'TimeoutError') {
         throw new PoolTimeoutError(this.#databaseName, this.#poolSize, this.#poolTimeoutMS, { cause: error });
       }
       throw error;
     }
-    this.#checkOpen();
+    if (this.#closed) {
+      // close() released this connection to a waiting open(): give it back, or close() would wait for it forever.
+      await this.#pool.release(conn);
+      this.#checkOpen();
+    }
     connectionControl(conn).reopen();
     return conn;
   }
@@ -280,7 +288,9 @@ export class DB {
    * after an error whose `retryable` flag is set (a `ConflictError` or
    * `ReadConflictError` from any storage, local or ZEO, or a lost ZEO
    * connection; see `isRetryableError`) with exponential back-off.
-   * Resolves to `fn`'s result.
+   * Resolves to `fn`'s result. A `TransactionOutcomeUnknownError` (the
+   * storage failed while making the commit durable) is never retried: the
+   * commit may have happened, so check in a new transaction first.
    */
   async transaction<T>(fn: (conn: Connection) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
     this.#checkOpen();
@@ -317,17 +327,23 @@ export class DB {
   /**
    * Closes every connection (abandoning uncommitted changes), stops
    * listening to the storage and, unless `closeStorage` is false, closes
-   * it. Idempotent.
+   * it. A commit the storage has begun is not cut short: it ends first
+   * (its connection is closed then), so that closing the storage cannot
+   * leave it half done; one not yet begun is abandoned (it fails once the
+   * storage is closed). `open()` calls still waiting for a connection fail
+   * with `ConnectionStateError`. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#storage.off('invalidation', this.#onInvalidation);
     (this.#storage as unknown as EventEmitter<{ connected: () => void }>).off('connected', this.#onConnected);
+    const commits: Promise<void>[] = [];
     for (const conn of [...this.#connections]) {
-      connectionControl(conn).destroy();
+      commits.push(connectionControl(conn).destroy());
       if (this.#pool.isBorrowedResource(conn)) await this.#pool.release(conn);
     }
+    await Promise.all(commits);
     await this.#pool.drain();
     await this.#pool.clear();
     if (this.#closeStorage) await this.#storage.close();

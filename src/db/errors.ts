@@ -101,7 +101,8 @@ export class InvalidRecordError extends DbError {
  * it says so itself with `retryable: true` (every `ConflictError`,
  * including `ReadConflictError`, and ZEO's `ClientDisconnected`). Only the
  * flag counts, never the message or code. `DB.transaction` retries exactly
- * these.
+ * these; never a `TransactionOutcomeUnknownError`, whose commit may have
+ * happened.
  */
 export function isRetryableError(error: unknown): boolean {
   return error instanceof ZkzeoError && (error as { readonly retryable?: unknown }).retryable === true;

@@ -7,7 +7,7 @@ import { EventEmitter } from 'eventemitter3';
 import { InvalidArgumentError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { CommitLock } from './commit-lock.js';
-import { ReadOnlyError, StorageClosedError, StorageTransactionError } from './errors.js';
+import { ReadOnlyError, StorageClosedError, StorageError, StorageTransactionError, TransactionOutcomeUnknownError } from './errors.js';
 import { idRepr, p64, z64, type Oid, type Tid } from './oid.js';
 import { PendingTransaction, type CommittedSerials } from './pending-transaction.js';
 import type {
@@ -278,7 +278,9 @@ export abstract class BaseStorage extends EventEmitter<StorageEvents> implements
     } catch (error) {
       this.#pending = undefined;
       this.#lock.release(txn);
-      throw error;
+      // Our own refusals are definite; anything else (an I/O error writing
+      // the status byte or syncing) leaves the outcome unknown.
+      throw error instanceof StorageError ? error : new TransactionOutcomeUnknownError(this.#name, { cause: error });
     } finally {
       this.#busy = undefined;
     }

@@ -35,6 +35,8 @@ export const STORAGE_ERROR_CODES = Object.freeze({
   locked: 'STORAGE_LOCKED',
   /** The storage is closed ({@link StorageClosedError}). */
   closed: 'STORAGE_CLOSED',
+  /** A commit failed after it was asked to finish: it may or may not be durable ({@link TransactionOutcomeUnknownError}). */
+  outcomeUnknown: 'STORAGE_OUTCOME_UNKNOWN',
 } as const);
 
 /** One of the strings in {@link STORAGE_ERROR_CODES}. */
@@ -216,5 +218,25 @@ export class StorageClosedError extends StorageError {
   /** @internal */
   constructor(name: string) {
     super(STORAGE_ERROR_CODES.closed, `storage ${name} is closed`);
+  }
+}
+
+/**
+ * A commit failed after `tpcFinish` was requested (a lost ZEO connection
+ * before the reply, a failed `fsync`): the transaction may or may not have
+ * been committed. Never retryable, since running it again could apply it
+ * twice; check the database in a new transaction to learn which happened.
+ * Python's ZODB treats any failure in `tpc_finish` the same way.
+ */
+export class TransactionOutcomeUnknownError extends StorageError {
+  /** @internal */
+  constructor(storageName: string, options: { cause?: unknown } = {}) {
+    const cause = options.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      STORAGE_ERROR_CODES.outcomeUnknown,
+      `the commit to ${storageName} failed after it was asked to finish${cause}; the transaction may or may not have been committed. ` +
+        'It is not retried: check the database in a new transaction before running it again',
+      { cause: options.cause, retryable: false },
+    );
   }
 }

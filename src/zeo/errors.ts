@@ -104,7 +104,10 @@ export class ProtocolError extends ZeoError {
 /**
  * The connection to the server is gone (or was never there). Calls waiting
  * for a reply fail with it when the connection closes. Retryable: the
- * transaction may be run again on a new connection.
+ * transaction may be run again on a new connection, since the server
+ * aborts a transaction whose connection is lost before `tpc_finish`. Once
+ * `tpc_finish` was sent, a lost connection is reported as the storage
+ * layer's `TransactionOutcomeUnknownError` instead, which is not retryable.
  * Python: `ZEO.Exceptions.ClientDisconnected`.
  */
 export class ClientDisconnected extends ZeoError {

@@ -4,11 +4,12 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { ClassRegistry } from '../../src/db/class-registry.js';
 import { DB } from '../../src/db/db.js';
-import { GhostAccessError, PoolTimeoutError } from '../../src/db/errors.js';
+import { ConnectionStateError, GhostAccessError, PoolTimeoutError } from '../../src/db/errors.js';
 import { Persistent } from '../../src/db/persistent.js';
 import { PersistentList } from '../../src/db/persistent-list.js';
 import { PersistentMapping } from '../../src/db/persistent-mapping.js';
 import { MappingStorage } from '../../src/storage/mapping-storage.js';
+import { eventually } from '../support/events.js';
 
 class Node extends Persistent {
   declare name: string;
@@ -246,6 +247,23 @@ describe('db connection pool', () => {
     expect(Buffer.compare(again.snapshot, snapshot)).to.equal(1);
     await again.close();
     await db.close();
+  });
+
+  it('fails an open() still waiting for a connection when the database closes, instead of hanging close()', async function () {
+    this.timeout(5000);
+    const db = await freshDb({ poolSize: 1 });
+    const busy = await db.open();
+    const waiting = db.open().then(
+      () => expect.fail('open() should fail once the database is closed'),
+      (error: unknown) => error,
+    );
+    await eventually('open() to wait for the pool', () => db.poolStats().pending === 1);
+    await db.close();
+    const error = await waiting;
+    expect(error).to.be.instanceOf(ConnectionStateError);
+    expect((error as Error).message).to.match(/database "unnamed" is closed/);
+    expect(busy.opened).to.equal(false);
+    expect(db.poolStats()).to.include({ size: 0, borrowed: 0, pending: 0 });
   });
 });
 

@@ -7,7 +7,7 @@ import { DB } from '../../src/db/db.js';
 import { ConnectionStateError } from '../../src/db/errors.js';
 import { Persistent } from '../../src/db/persistent.js';
 import { PersistentMapping } from '../../src/db/persistent-mapping.js';
-import { ConflictError, ReadConflictError, ReadOnlyError } from '../../src/storage/errors.js';
+import { ConflictError, ReadConflictError, ReadOnlyError, StorageClosedError } from '../../src/storage/errors.js';
 import { MappingStorage } from '../../src/storage/mapping-storage.js';
 import { z64 } from '../../src/storage/oid.js';
 
@@ -17,6 +17,23 @@ class Counter extends Persistent {
 
 const registry = new ClassRegistry();
 registry.register('app.Counter', Counter);
+
+/**
+ * A MappingStorage that calls `onVote` (once) when a transaction votes,
+ * then lets the event loop turn before voting: a vote that takes time, as
+ * a FileStorage's write does.
+ */
+class VoteHookStorage extends MappingStorage {
+  onVote: (() => void) | undefined;
+
+  protected override async writeVote(): Promise<void> {
+    const hook = this.onVote;
+    this.onVote = undefined;
+    if (hook === undefined) return;
+    hook();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -272,5 +289,67 @@ describe('db connection state', () => {
     expect(() => root.set('c', 3)).to.throw(ConnectionStateError, /connection is closed/);
     await db.close();
     expect(await rejection(db.open())).to.be.instanceOf(ConnectionStateError);
+  });
+
+  it('lets a commit in progress end when the database closes, and leaves its connection closed', async () => {
+    const storage = new MappingStorage();
+    const db = new DB(storage, { classRegistry: registry, closeStorage: false });
+    const conn = await db.open();
+    const root = await conn.root();
+    const counter = new Counter();
+    counter.value = 7;
+    root.set('counter', counter);
+    const committing = conn.commit();
+    const closing = db.close();
+    const tid = await committing;
+    await closing;
+    expect(tid).to.be.instanceOf(Buffer);
+    expect(conn.opened).to.equal(false);
+    // The commit stored the new object: it keeps its oid (a ghost of a closed connection now).
+    expect(counter._p_oid).to.be.instanceOf(Buffer);
+    expect(counter._p_state).to.equal('ghost');
+    expect(await rejection(root._p_activate())).to.be.instanceOf(ConnectionStateError);
+    await conn.close();
+    expect(db.poolStats()).to.include({ size: 0, borrowed: 0 });
+    const check = new DB(storage, { classRegistry: registry });
+    const other = await check.open();
+    const stored = (await other.root()).get('counter') as Counter;
+    await stored._p_activate();
+    expect(stored.value).to.equal(7);
+    expect(stored._p_oid).to.deep.equal(counter._p_oid);
+    await other.close();
+    await check.close();
+  });
+
+  it('closes the storage only after a commit the storage has begun has ended', async () => {
+    const storage = new VoteHookStorage();
+    const db = new DB(storage);
+    const conn = await db.open();
+    (await conn.root()).set('a', 1);
+    let closing: Promise<void> | undefined;
+    storage.onVote = () => {
+      closing = db.close();
+    };
+    const tid = await conn.commit();
+    await closing;
+    expect(closing).to.be.instanceOf(Promise);
+    expect(tid).to.be.instanceOf(Buffer);
+    expect(storage.lastTransaction()).to.deep.equal(tid);
+    expect(storage.closed).to.equal(true);
+    expect(conn.opened).to.equal(false);
+  });
+
+  it('does not wait for a commit still waiting for the storage’s commit lock: closing the storage fails it', async function () {
+    this.timeout(5000);
+    const storage = new MappingStorage();
+    const db = new DB(storage);
+    const conn = await db.open();
+    (await conn.root()).set('a', 1);
+    // Another writer holds the commit lock and never finishes.
+    await storage.tpcBegin({ user: Buffer.alloc(0), description: Buffer.alloc(0), extension: Buffer.alloc(0) });
+    const committing = rejection(conn.commit());
+    await db.close();
+    expect(await committing).to.be.instanceOf(StorageClosedError);
+    expect(conn.opened).to.equal(false);
   });
 });

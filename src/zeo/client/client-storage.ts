@@ -15,7 +15,13 @@ import type {
   TpcBeginOptions,
   TransactionMetaData,
 } from '../../storage/storage.js';
-import { ConflictError, POSKeyError, ReadOnlyError, StorageTransactionError } from '../../storage/errors.js';
+import {
+  ConflictError,
+  POSKeyError,
+  ReadOnlyError,
+  StorageTransactionError,
+  TransactionOutcomeUnknownError,
+} from '../../storage/errors.js';
 import { ClientDisconnected } from '../errors.js';
 import type { ZeoValue } from '../wire/values.js';
 import { VERIFICATION_OUTCOMES, verifyCache, type CacheVerification } from './cache-verification.js';
@@ -110,7 +116,7 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
 
   /**
    * Resolves once connected (at once if connected now).
-   * @param timeoutSeconds - @defaultValue the `waitTimeout` option
+   * @param timeoutSeconds - `Infinity` waits without limit. @defaultValue the `waitTimeout` option
    * @throws WaitTimeoutError after the timeout; ClientStorageClosedError if closed meanwhile.
    */
   async waitUntilConnected(timeoutSeconds?: number): Promise<void> {
@@ -343,36 +349,52 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
   /**
    * Makes the voted transaction durable and returns its tid. The cache
    * then holds the stored records as current, `invalidation` has been
-   * emitted and {@link lastTransaction} is the new tid. If the outcome is
-   * unknown (error or lost connection) the client reconnects, which
-   * verifies the cache.
+   * emitted and {@link lastTransaction} is the new tid.
+   * @throws ClientDisconnected (retryable) if the connection was lost
+   *   before `tpc_finish` could be sent: the server aborts the transaction
+   *   then. TransactionOutcomeUnknownError (not retryable) for any failure
+   *   once it was sent, a lost connection included: the server may have
+   *   committed it. The client reconnects then, which verifies the cache.
    */
   async tpcFinish(txn: TransactionMetaData): Promise<Tid> {
     const transaction = this.#check(txn, 'tpc_finish');
+    const connection = transaction.connection;
     let tid: Tid | undefined;
     let failure: unknown;
+    let cacheFailure: unknown;
     try {
-      await transaction.connection.callWithReplyHook('tpc_finish', [transaction.handle], (result) => {
+      await connection.callWithReplyHook('tpc_finish', [transaction.handle], (result) => {
         try {
           tid = replyTid(result, 'tpc_finish');
-          this.#committed(transaction, tid);
         } catch (error) {
           failure = error;
+          return;
+        }
+        try {
+          this.#committed(transaction, tid);
+        } catch (error) {
+          cacheFailure = error;
         }
       });
-      if (failure !== undefined) throw failure;
-      if (tid === undefined) throw new ClientDisconnected('tpc_finish got no tid');
-      return tid;
     } catch (error) {
-      const connection = transaction.connection;
-      if (!connection.isClosed) {
-        this.#options.logger.error({ err: error }, 'tpc_finish failed: reconnecting to bring the cache up to date');
-        connection.close(new ClientDisconnected('tpc_finish failed; reconnecting to verify the cache'));
-      }
-      throw error;
-    } finally {
-      this.#end(transaction);
+      failure = error;
     }
+    this.#end(transaction);
+    if (tid === undefined) {
+      const error = failure ?? new ClientDisconnected('tpc_finish got no tid');
+      this.#reconnectAfterFinish(connection, error);
+      throw new TransactionOutcomeUnknownError(this.#options.name, { cause: error });
+    }
+    // The server reported the tid: the transaction is durable, whatever became of the cache.
+    if (cacheFailure !== undefined) this.#reconnectAfterFinish(connection, cacheFailure);
+    return tid;
+  }
+
+  /** After a failed `tpc_finish` the cache may be stale: reconnect, which verifies it. */
+  #reconnectAfterFinish(connection: ServerConnection, error: unknown): void {
+    if (connection.isClosed) return;
+    this.#options.logger.error({ err: error }, 'tpc_finish failed: reconnecting to bring the cache up to date');
+    connection.close(new ClientDisconnected('tpc_finish failed; reconnecting to verify the cache'));
   }
 
   /** Abandons `txn` (a no-op if it is not being committed). A lost connection is ignored: the server aborted it then. */

@@ -27,6 +27,9 @@ export const CONNECTION_STATES = Object.freeze({
 /** One of the strings in {@link CONNECTION_STATES}. */
 export type ConnectionState = (typeof CONNECTION_STATES)[keyof typeof CONNECTION_STATES];
 
+// setTimeout fires at once (with a warning) for longer delays than this.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = Object.freeze({
   connecting: ['connected', 'closed'],
   connected: ['connecting', 'closed'],
@@ -216,19 +219,28 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
   }
 
   /**
-   * The active connection, waiting up to `timeoutMs` for one.
+   * The active connection, waiting up to `timeoutMs` for one (`Infinity`:
+   * no limit; delays beyond what one timer can hold are waited in steps).
    * @throws WaitTimeoutError after `timeoutMs`; ClientStorageClosedError if closed meanwhile.
    */
   waitForConnection(timeoutMs: number): Promise<ServerConnection> {
     if (this.#active !== undefined) return Promise.resolve(this.#active);
     if (this.#isClosed()) return Promise.reject(new ClientStorageClosedError(this.#options.name));
-    if (timeoutMs <= 0) return Promise.reject(new WaitTimeoutError(0, this.#options.name));
+    if (!(timeoutMs > 0)) return Promise.reject(new WaitTimeoutError(0, this.#options.name));
     return new Promise<ServerConnection>((resolve, reject) => {
       const waiter: { resolve: (c: ServerConnection) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout } = { resolve, reject };
-      waiter.timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new WaitTimeoutError(timeoutMs / 1000, this.#options.name));
-      }, timeoutMs);
+      const arm = (remaining: number): void => {
+        const step = Math.min(remaining, MAX_TIMER_MS);
+        waiter.timer = setTimeout(() => {
+          if (remaining > step) {
+            arm(remaining - step);
+            return;
+          }
+          this.#waiters.delete(waiter);
+          reject(new WaitTimeoutError(timeoutMs / 1000, this.#options.name));
+        }, step);
+      };
+      if (timeoutMs !== Infinity) arm(timeoutMs);
       this.#waiters.add(waiter);
     });
   }

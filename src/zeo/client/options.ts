@@ -50,7 +50,12 @@ export interface ClientStorageOptions {
   readonly readOnlyFallback?: boolean;
   /** `ClientStorage.open` waits until connected (`wait`). @defaultValue `true` */
   readonly wait?: boolean;
-  /** Seconds to wait for a connection, at open and for calls made while disconnected (`wait-timeout`). @defaultValue `30` */
+  /**
+   * Seconds to wait for a connection, at open and for calls made while
+   * disconnected (`wait-timeout`); `Infinity` waits without limit, and so
+   * does any finite value however large (it is not cut to a timer's limit).
+   * @defaultValue `30`
+   */
   readonly waitTimeout?: number;
   /** Seconds before the first retry after a round of failed connection attempts. @defaultValue `1` */
   readonly minDisconnectPoll?: number;
@@ -101,7 +106,7 @@ export interface ResolvedClientOptions {
   readonly readOnlyFallback: boolean;
   /** `open` waits for the first connection. */
   readonly wait: boolean;
-  /** How long to wait for a connection. */
+  /** How long to wait for a connection (`Infinity`: no limit). */
   readonly waitTimeoutMs: number;
   /** Lower bound of the reconnect delay. */
   readonly minDisconnectPollMs: number;
@@ -142,11 +147,19 @@ function bool(options: ClientStorageOptions, option: keyof ClientStorageOptions,
   return value;
 }
 
-function seconds(options: ClientStorageOptions, option: keyof ClientStorageOptions, fallback: number, allowZero: boolean): number {
+function seconds(
+  options: ClientStorageOptions,
+  option: keyof ClientStorageOptions,
+  fallback: number,
+  allowZero: boolean,
+  allowInfinity = false,
+): number {
   const value = options[option];
   if (value === undefined) return fallback * 1000;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw invalid(option, allowZero ? 'a finite number of seconds ≥ 0' : 'a finite number of seconds > 0', value);
+  const finite = typeof value === 'number' && (Number.isFinite(value) || (allowInfinity && value === Infinity));
+  if (!finite || value < 0 || (!allowZero && value === 0)) {
+    const range = allowZero ? '≥ 0' : '> 0';
+    throw invalid(option, allowInfinity ? `a number of seconds ${range} (or Infinity)` : `a finite number of seconds ${range}`, value);
   }
   return value * 1000;
 }
@@ -206,7 +219,7 @@ export function resolveClientOptions(options: ClientStorageOptions): ResolvedCli
     readOnly,
     readOnlyFallback,
     wait: bool(options, 'wait', true),
-    waitTimeoutMs: seconds(options, 'waitTimeout', 30, true),
+    waitTimeoutMs: seconds(options, 'waitTimeout', 30, true, true),
     minDisconnectPollMs,
     maxDisconnectPollMs,
     reconnectPolicy: options.reconnectPolicy ?? exponentialBackoff(minDisconnectPollMs, maxDisconnectPollMs),

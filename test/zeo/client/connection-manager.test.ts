@@ -242,6 +242,28 @@ describe('zeo/client connection management', () => {
       expect((error as WaitTimeoutError).code).to.equal('ZEO_WAIT_TIMEOUT');
     });
 
+    it('waits without limit for waitTimeout Infinity, and waits out a timeout longer than one timer can hold', async () => {
+      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const unlimited = client({ addresses: [], waitTimeout: Infinity });
+      // 3,000,000 s: more milliseconds than setTimeout accepts (2^31 - 1), which would fire at once.
+      const long = client({ addresses: [], waitTimeout: 3_000_000 });
+      const settled: string[] = [];
+      const forever = outcome(unlimited.waitUntilConnected()).then((result) => (settled.push('unlimited'), result));
+      const bounded = outcome(long.waitUntilConnected()).then((result) => (settled.push('long'), result));
+      await clock.tickAsync(2 ** 31);
+      expect(settled).to.deep.equal([]);
+      await clock.tickAsync(3_000_000_000 - 2 ** 31 - 1);
+      expect(settled).to.deep.equal([]);
+      await clock.tickAsync(1);
+      const { error } = await bounded;
+      expect(error).to.be.instanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).waitedSeconds).to.equal(3_000_000);
+      await clock.tickAsync(10 * 2 ** 31);
+      expect(settled).to.deep.equal(['long']);
+      await unlimited.close();
+      expect((await forever).error).to.be.instanceOf(ClientStorageClosedError);
+    });
+
     it('calls made while disconnected wait for the connection', async () => {
       const storage = client({ addresses: [] });
       const pinging = storage.ping();

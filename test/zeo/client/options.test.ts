@@ -44,6 +44,13 @@ describe('zeo/client options', () => {
     });
   }
 
+  it('accepts waitTimeout Infinity (no limit) and values beyond a timer’s range, but no NaN', () => {
+    expect(resolveClientOptions({ addresses: [], waitTimeout: Infinity }).waitTimeoutMs).to.equal(Infinity);
+    expect(resolveClientOptions({ addresses: [], waitTimeout: 3_000_000 }).waitTimeoutMs).to.equal(3_000_000_000);
+    expect(() => resolveClientOptions({ addresses: [], waitTimeout: Number.NaN })).to.throw(InvalidArgumentError, /waitTimeout .*or Infinity/);
+    expect(() => resolveClientOptions({ addresses: [], connectTimeout: Infinity })).to.throw(InvalidArgumentError, /connectTimeout must be a finite/);
+  });
+
   it('requires addresses (an empty list is fine)', () => {
     expect(() => resolveClientOptions({} as ClientStorageOptions)).to.throw(InvalidArgumentError, /addresses is required/);
     expect(resolveClientOptions({ addresses: [] }).addresses).to.deep.equal([]);
