@@ -1,6 +1,7 @@
 // Everything that knows node-zookeeper-client's shapes and internals lives
 // here, so the rest of src/zk/ speaks only our own types. The package is
 // unmaintained and pinned; the internals used below are stable in 1.1.3.
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import {
   ACL,
@@ -25,6 +26,7 @@ interface RawConnectionManager {
   sessionTimeout: number;
   connect(): void;
   connectTimeoutHandler: NodeJS.Timeout | undefined;
+  queue(request: object): void;
   packetQueue: { queue: object[] };
 }
 
@@ -111,6 +113,20 @@ export function destroyRawClient(client: RawClient): void {
     get: () => undefined,
     set: (timer: NodeJS.Timeout | undefined) => clearTimeout(timer),
   });
+}
+
+/** The library's protocol classes (not part of its typed API). */
+interface Jute {
+  Request: new (header: object, payload: null) => object;
+  protocol: { RequestHeader: new (xid: number, type: number) => object };
+  XID_PING: number;
+  OP_CODES: { PING: number };
+}
+const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute/index.js') as Jute;
+
+/** Sends a ping now, as the library does after an idle third of the session timeout. */
+export function rawPing(client: RawClient): void {
+  manager(client).queue(new jute.Request(new jute.protocol.RequestHeader(jute.XID_PING, jute.OP_CODES.PING), null));
 }
 
 /** The request the library has queued but not yet written, if `send` just queued one. */

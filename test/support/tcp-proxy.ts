@@ -11,6 +11,8 @@ export class TcpProxy {
   readonly #clients = new Set<Socket>();
   #mode: ProxyMode = 'pass';
   port = 0;
+  /** Everything clients sent, in every mode (a black hole records what it drops). */
+  readonly fromClients: Buffer[] = [];
 
   private constructor(targetHost: string, targetPort: number) {
     this.#server = createServer((client) => {
@@ -27,6 +29,7 @@ export class TcpProxy {
         socket.on('error', () => undefined);
       }
       client.on('data', (chunk: Buffer) => {
+        this.fromClients.push(chunk);
         if (this.#mode === 'pass') upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => {

@@ -10,7 +10,7 @@ import {
   SessionExpiredError,
 } from '../../src/zk/errors.js';
 import { ZkState } from '../../src/zk/states.js';
-import { Inbox } from '../support/events.js';
+import { eventually, Inbox } from '../support/events.js';
 import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { freePorts } from '../../src/testing/free-port.js';
@@ -165,6 +165,26 @@ describe('ZkClient connection states', function () {
         // absence takes time: several reconnect rounds.
         await new Promise((resolve) => setTimeout(resolve, 2000));
         expect(proxy.openConnections).to.equal(0);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('pings a server that sits on a reply, instead of waiting for the idle ping a third of a session later', async () => {
+      // ZooKeeper 3.8 in one-member quorum mode occasionally holds a reply
+      // until the client sends something else; a black hole stands in for it.
+      const connection = await isolatedConnectionString('nudge');
+      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
+      const proxy = await TcpProxy.start(host!, Number(port));
+      try {
+        const client = await clients.open(proxy.address, { sessionTimeoutMs: 30_000, requestTimeoutMs: 3000 });
+        proxy.setMode('blackhole');
+        const sentBefore = Buffer.concat(proxy.fromClients).length;
+        const pending = client.get('/').catch((e: unknown) => e);
+        const ping = Buffer.from('fffffffe0000000b', 'hex'); // xid -2, op 11
+        // The library alone would ping only after 10 s (a third of the session) of idling.
+        await eventually('a ping after the request', () => Buffer.concat(proxy.fromClients).subarray(sentBefore).includes(ping), 2000);
+        expect(await pending).to.be.instanceOf(OperationTimeoutError);
       } finally {
         await proxy.close();
       }
