@@ -6,7 +6,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Logger } from '../../src/logger.js';
 import type { Oid, Tid } from '../../src/storage/oid.js';
 import type { Storage, TransactionMetaData } from '../../src/storage/storage.js';
 
@@ -75,23 +74,7 @@ export function useTempDir(): () => string {
   };
 }
 
-export interface LogEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-/** A Logger that keeps what it is given. */
-export function recordingLogger(): Logger & { entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const at =
-    (level: LogEntry['level']) =>
-    (first: string | Record<string, unknown>, second?: string): void => {
-      if (typeof first === 'string') entries.push({ level, message: first, fields: {} });
-      else entries.push({ level, message: second ?? '', fields: first });
-    };
-  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+export { recordingLogger, type LogEntry } from '../support/logger.js';
 
 export function meta(user = '', description = '', extension: Buffer = Buffer.alloc(0)): TransactionMetaData {
   return { user: Buffer.from(user), description: Buffer.from(description), extension };
