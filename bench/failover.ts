@@ -19,8 +19,9 @@ import { READ_ACL_UNSAFE } from '../src/zk/types.js';
 import { client } from '../src/zkzeo/client.js';
 import { msSince, report, summarize } from './stats.js';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 100);
-const WARMUP = Number(process.env.WARMUP ?? 10);
+// 400 rounds per case (the issue asks for at least 50): a p99 over 50 is just the maximum.
+const ROUNDS = Number(process.env.ROUNDS ?? 400);
+const WARMUP = Number(process.env.WARMUP ?? 40);
 const KILL_ROUNDS = Number(process.env.KILL_ROUNDS ?? 10);
 const PATH = '/databases/bench';
 const OID = p64(1n);
@@ -55,6 +56,12 @@ try {
   const zeo = await client(zookeeper.connectionString, PATH, { cacheSize: 0, minDisconnectPoll: 0.01, maxDisconnectPoll: 0.05 });
   await zeo.load(OID);
 
+  // When the client's address list took in the new server (its ChildrenView
+  // subscribers run after the one that starts connecting).
+  let seenAt = 0n;
+  zeo.zookeeperAddresses.subscribe((children) => {
+    if (children.length > 0) seenAt = process.hrtime.bigint();
+  });
   for (const [label, replacementHost, rounds] of [
     ['warm-up (not reported)', '127.0.0.1', WARMUP],
     ['A. new server on another address: registration → first good load', '127.0.0.2', ROUNDS],
@@ -62,6 +69,8 @@ try {
   ] as const) {
     const samples: number[] = [];
     const registering: number[] = [];
+    const notified: number[] = [];
+    const connecting: number[] = [];
     for (let round = 0; round < rounds; round += 1) {
       const gone = new Promise((resolve) => zeo.once('disconnected', resolve));
       await registration.withdraw();
@@ -83,17 +92,26 @@ try {
         await registry.client.create(node, JSON.stringify({ pid: process.pid }), { ephemeral: true, acl: READ_ACL_UNSAFE });
         await zeo.load(OID);
         samples.push(msSince(start));
+        notified.push(Number(seenAt - start) / 1e6);
+        connecting.push(msSince(seenAt));
         registration = { withdraw: () => registry.client.delete(node) } as unknown as typeof registration;
       }
     }
     if (label.startsWith('warm-up')) continue;
     const figures = summarize(samples);
     console.log(`${label} (${figures.n} + ${registering.length} rounds)`);
-    report('  counted from the node\'s creation, median', figures.median, 'ms', 2);
-    report('  counted from the node\'s creation, p99', figures.p99, 'ms', 2);
+    report("  counted from the node's creation, median", figures.median, 'ms', 2);
+    report("  counted from the node's creation, p99", figures.p99, 'ms', 2);
     const viaRegister = summarize(registering);
     report('  counted from register() (resolve + create), median', viaRegister.median, 'ms', 2);
     report('  counted from register() (resolve + create), p99', viaRegister.p99, 'ms', 2);
+    // Where the time goes: ZooKeeper's notification, then the ZEO connection.
+    const zookeeperPart = summarize(notified);
+    const zeoPart = summarize(connecting);
+    report('  of which node created → client has the address, median', zookeeperPart.median, 'ms', 2);
+    report('  of which node created → client has the address, p99', zookeeperPart.p99, 'ms', 2);
+    report('  of which address → first good load (connect, load), median', zeoPart.median, 'ms', 2);
+    report('  of which address → first good load (connect, load), p99', zeoPart.p99, 'ms', 2);
   }
 
   // C. kill -9 of a registered server process, replacement started at once.

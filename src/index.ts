@@ -10,7 +10,7 @@ export type { Logger, LogFn } from './logger.js';
 
 // ZooKeeper layer
 export { ZkClient } from './zk/client.js';
-export type { ZkClientOptions, NodeData, NodeAcl } from './zk/client.js';
+export type { ZkClientOptions, NodeData, NodeAcl, PersistentWatchOptions } from './zk/client.js';
 export type { NodeDataInput } from './zk/node-data.js';
 export { MAX_DATA_BYTES } from './zk/node-data.js';
 export { ZkState } from './zk/states.js';
@@ -23,7 +23,7 @@ export type { RetryPolicy } from './zk/retry.js';
 export { ZkTransaction } from './zk/transaction.js';
 export type { TransactionResult, CreateResult, PathResult, SetResult } from './zk/transaction.js';
 export { ChildrenWatch } from './zk/children-watch.js';
-export type { ChildrenWatchCallback } from './zk/children-watch.js';
+export type { ChildrenWatchCallback, ChildrenWatchOptions } from './zk/children-watch.js';
 export { DataWatch } from './zk/data-watch.js';
 export type { DataWatchCallback } from './zk/data-watch.js';
 export { RearmingWatch } from './zk/rearming-watch.js';
@@ -208,7 +208,7 @@ export type { ZooKeeperOptions, ZooKeeperEvents, RegisteringEvent, RegisterOptio
 export { Registration } from './registry/registration.js';
 export type { RegistrationProperties } from './registry/registration.js';
 export { ChildrenView } from './registry/children-view.js';
-export type { ChildrenChange, ChildrenViewCallback } from './registry/children-view.js';
+export type { ChildrenChange, ChildrenViewCallback, ChildrenViewOptions } from './registry/children-view.js';
 export { PropertiesView } from './registry/properties-view.js';
 export type { PropertiesViewCallback, PropertiesViewOptions } from './registry/properties-view.js';
 export { resolvePath, makeLink } from './registry/resolver.js';

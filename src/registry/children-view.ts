@@ -4,6 +4,7 @@ import type { ZkClient } from '../zk/client.js';
 import { DataWatch } from '../zk/data-watch.js';
 import { NoNodeError } from '../zk/errors.js';
 import { ZkState } from '../zk/states.js';
+import { WatchEventType, type WatchEvent } from '../zk/types.js';
 import { normalizeLinkPath } from './link-path.js';
 import { resolvePath } from './resolver.js';
 
@@ -22,6 +23,18 @@ export interface ChildrenChange {
  * unsubscribe.
  */
 export type ChildrenViewCallback = (children: readonly string[], change: ChildrenChange) => boolean | void;
+
+/** Options of a {@link ChildrenView}. */
+export interface ChildrenViewOptions {
+  /**
+   * Follow the children with a persistent recursive watch (ZooKeeper 3.6+):
+   * a change reaches subscribers without a round trip to the server. As
+   * with {@link ChildrenWatch}'s `persistent` option, it fits small subtrees,
+   * and the same session should keep no other watch on the node.
+   * @defaultValue `false`
+   */
+  readonly persistent?: boolean;
+}
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
@@ -44,6 +57,7 @@ const EMPTY: readonly string[] = Object.freeze([]);
 export class ChildrenView implements Iterable<string> {
   readonly #client: ZkClient;
   readonly #logger: Logger;
+  readonly #persistent: boolean;
   readonly #callbacks = new Set<ChildrenViewCallback>();
   readonly #ready: Promise<void>;
   #resolveReady!: () => void;
@@ -62,9 +76,10 @@ export class ChildrenView implements Iterable<string> {
   readonly path: string;
 
   /** @internal */
-  constructor(client: ZkClient, path: string, logger: Logger = silentLogger) {
+  constructor(client: ZkClient, path: string, logger: Logger = silentLogger, options: ChildrenViewOptions = {}) {
     this.#client = client;
     this.#logger = logger;
+    this.#persistent = options.persistent === true;
     this.path = normalizeLinkPath(path);
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -170,7 +185,7 @@ export class ChildrenView implements Iterable<string> {
         if (!this.#isReady) this.#becomeReady();
         return undefined;
       },
-      { logger: this.#logger },
+      { logger: this.#logger, persistent: this.#persistent },
     );
     this.#watches.push(watch);
     watch.ready.catch(() => {
@@ -178,7 +193,25 @@ export class ChildrenView implements Iterable<string> {
       if (generation === this.#generation) void this.#attach(first);
     });
     // The node's deletion and any change of a link on the way re-resolve.
-    await this.#watchNodes([realPath, ...linkNodes], generation);
+    // A persistent watch reports the deletion itself, and a one-shot watch
+    // on the same node would spoil it (ZOOKEEPER-4466).
+    const onDeleted = this.#persistent ? await this.#watchDeletion(realPath, generation) : false;
+    await this.#watchNodes(onDeleted ? linkNodes.filter((node) => node !== realPath) : [realPath, ...linkNodes], generation);
+  }
+
+  /** Re-resolves when `realPath` is deleted, through a persistent watch; false if the server has none. */
+  async #watchDeletion(realPath: string, generation: number): Promise<boolean> {
+    const listener = (event: WatchEvent): void => {
+      if (event.path !== realPath || event.type !== WatchEventType.DELETED || generation !== this.#generation) return;
+      void this.#attach(false);
+    };
+    try {
+      await this.#client.addWatch(realPath, listener, { recursive: true });
+    } catch {
+      return false;
+    }
+    this.#watches.push({ cancel: () => void this.#client.removeWatch(realPath, listener, { recursive: true }) });
+    return true;
   }
 
   #retryLater(generation: number): void {

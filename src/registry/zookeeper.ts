@@ -5,7 +5,7 @@ import { ZkClient, type ZkClientOptions } from '../zk/client.js';
 import type { NodeDataInput } from '../zk/node-data.js';
 import { ConnectTimeoutError, NoNodeError } from '../zk/errors.js';
 import { READ_ACL_UNSAFE, type Acl, type Stat } from '../zk/types.js';
-import { ChildrenView } from './children-view.js';
+import { ChildrenView, type ChildrenViewOptions } from './children-view.js';
 import { FailedConnectError } from './errors.js';
 import { hostIPv4Addresses } from './host-addresses.js';
 import { childPath } from './link-path.js';
@@ -183,9 +183,9 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     return this.#client.set(path, data, options);
   }
 
-  /** A live view of the children of `path` (links followed). */
-  children(path: string): ChildrenView {
-    const view = new ChildrenView(this.#client, path, this.#logger);
+  /** A live view of the children of `path` (links followed); `persistent` follows them with a persistent watch. */
+  children(path: string, options: ChildrenViewOptions = {}): ChildrenView {
+    const view = new ChildrenView(this.#client, path, this.#logger, options);
     this.#views.add(view);
     return view;
   }

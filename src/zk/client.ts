@@ -30,11 +30,16 @@ import {
   type DeleteOptions,
   type SetOptions,
   type Stat,
+  WatchEventType,
+  type WatchEvent,
   type Watcher,
 } from './types.js';
 import {
   createRawClient,
   destroyRawClient,
+  rawAddWatch,
+  rawRemoveWatches,
+  tapNotifications,
   fromRawAcl,
   lastQueuedPacket,
   rawPing,
@@ -73,6 +78,19 @@ export interface ZkClientOptions {
   readonly connection?: ConnectionStringOptions;
 }
 
+/** Options of {@link ZkClient.addWatch} and {@link ZkClient.removeWatch}. */
+export interface PersistentWatchOptions {
+  /** Also report every node below the path, each event naming the node. @defaultValue `false` */
+  readonly recursive?: boolean;
+}
+
+/** A persistent watch the client keeps on the server, with its listeners. */
+interface PersistentWatch {
+  readonly path: string;
+  readonly recursive: boolean;
+  readonly listeners: Set<Watcher>;
+}
+
 /** Data and metadata of a node, from {@link ZkClient.get}. */
 export interface NodeData {
   /** The node's data (empty when it has none). */
@@ -104,6 +122,11 @@ const LOG_PREFIX = 'zookeeper';
 /** How long a request may wait for its reply in silence before the client sends a ping. */
 const NUDGE_AFTER_MS = 50;
 
+
+/** Whether `path` is `base` or a node below it. */
+function isAtOrBelow(path: string, base: string): boolean {
+  return path === base || (path.startsWith(base) && (base === '/' || path[base.length] === '/'));
+}
 
 function checkTimeout(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -152,6 +175,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #watchedSocket: Socket | undefined;
   #lastReceived = 0;
   readonly #pending = new Set<PendingRequest>();
+  readonly #persistentWatches = new Map<string, PersistentWatch>();
 
   /**
    * @param connection - a connection string or `zookeeper:` URL (see
@@ -411,6 +435,96 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /**
+   * Adds a persistent watch (ZooKeeper 3.6+): `listener` is called with
+   * every change of `path` (created, data changed, deleted) and, with
+   * `recursive`, of every node below it, each event naming the node that
+   * changed; it stays until {@link removeWatch}. Nothing has to be re-armed
+   * and a change costs no read, so nothing is missed while connected. The
+   * client adds the watch again after each reconnection and new session,
+   * but changes made while it was disconnected are not reported: read
+   * again when the client reports `CONNECTED`.
+   *
+   * A recursive watch is sent every change below the path: keep it for
+   * small subtrees. ZooKeeper before 3.9 mixes up a persistent and a
+   * one-shot watch that one session keeps on the same path
+   * (ZOOKEEPER-4466): do not do both.
+   *
+   * @throws ServerError with `zkCode` -6 (UNIMPLEMENTED) from servers older than 3.6
+   */
+  async addWatch(path: string, listener: Watcher, options: PersistentWatchOptions = {}): Promise<void> {
+    validatePath(path);
+    const recursive = options.recursive === true;
+    const key = `${recursive ? 'R' : 'P'}${path}`;
+    let watch = this.#persistentWatches.get(key);
+    if (watch === undefined) {
+      watch = { path, recursive, listeners: new Set() };
+      this.#persistentWatches.set(key, watch);
+    }
+    watch.listeners.add(listener);
+    try {
+      // Sent for every listener: adding a watch the server has is harmless.
+      await this.#request<void>(path, (raw, done) => rawAddWatch(raw, path, recursive, (error) => done(error)));
+    } catch (error) {
+      this.#dropListener(key, listener);
+      throw error;
+    }
+  }
+
+  /**
+   * Removes a listener added with {@link addWatch} (same path and
+   * `recursive`). With the last persistent listener on the path, the
+   * session's watches on it leave the server (ZooKeeper before 3.9 can
+   * only remove them all).
+   */
+  async removeWatch(path: string, listener: Watcher, options: PersistentWatchOptions = {}): Promise<void> {
+    const recursive = options.recursive === true;
+    const watch = this.#dropListener(`${recursive ? 'R' : 'P'}${path}`, listener);
+    if (watch === undefined || watch.listeners.size > 0 || this.#persistentWatches.has(`${recursive ? 'P' : 'R'}${path}`)) return;
+    if (!this.connected) return; // the next connection will not have it
+    try {
+      await this.#request<void>(path, (raw, done) => rawRemoveWatches(raw, path, (error) => done(error)));
+    } catch (error) {
+      // Gone already (a reconnection dropped it), or the connection is: either way it is not there.
+      this.#logger.debug({ err: error, path }, `${LOG_PREFIX}: removing the persistent watch failed`);
+    }
+  }
+
+  #dropListener(key: string, listener: Watcher): PersistentWatch | undefined {
+    const watch = this.#persistentWatches.get(key);
+    if (watch === undefined || !watch.listeners.delete(listener)) return undefined;
+    if (watch.listeners.size === 0) this.#persistentWatches.delete(key);
+    return watch;
+  }
+
+  /** Hands a notification to the persistent watches it concerns. */
+  #notifyPersistent(raw: RawClient, event: WatchEvent): void {
+    if (raw !== this.#raw || this.#persistentWatches.size === 0) return;
+    for (const watch of [...this.#persistentWatches.values()]) {
+      const concerned = watch.recursive
+        ? // A recursive watch names the node itself; a children-changed event is some one-shot watch's (ZOOKEEPER-4475).
+          event.type !== WatchEventType.CHILD && isAtOrBelow(event.path, watch.path)
+        : event.path === watch.path;
+      if (!concerned) continue;
+      for (const listener of [...watch.listeners]) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.#logger.error({ err: error, path: watch.path }, `${LOG_PREFIX}: a persistent watch listener threw`);
+        }
+      }
+    }
+  }
+
+  /** Adds the persistent watches again on a new connection (the server dropped them with the old one). */
+  #restorePersistentWatches(raw: RawClient): void {
+    for (const { path, recursive } of this.#persistentWatches.values()) {
+      rawAddWatch(raw, path, recursive, (error) => {
+        if (error) this.#logger.warn({ err: error, path }, `${LOG_PREFIX}: could not add the persistent watch on ${path} again`);
+      });
+    }
+  }
+
+  /**
    * Replaces a node's data and returns its new metadata.
    *
    * @throws NoNodeError, BadVersionError (when `version` is given and differs)
@@ -543,6 +657,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     raw.on('disconnected', () => this.#onDisconnected(raw));
     raw.on('expired', () => this.#onExpired(raw));
     raw.on('authenticationFailed', () => this.#onAuthenticationFailed(raw));
+    tapNotifications(raw, (event) => this.#notifyPersistent(raw, event));
     raw.connect();
     return raw;
   }
@@ -553,6 +668,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const sessionId = rawSessionId(raw);
     const isNew = sessionId !== this.#sessionId;
     this.#sessionId = sessionId;
+    // Before CONNECTED is reported, so reads made on it come after the watches are back.
+    this.#restorePersistentWatches(raw);
     this.#setState(ZkState.CONNECTED);
     if (isNew) {
       this.#logger.info({ sessionId: sessionId.toString(16) }, `${LOG_PREFIX}: new session`);

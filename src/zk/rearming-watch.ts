@@ -111,6 +111,15 @@ export abstract class RearmingWatch<T> {
    */
   protected abstract deliver(state: T, event: WatchEvent | undefined): WatchCallbackResult;
 
+  /**
+   * Fetches again (or, if a fetch is under way, once more after it) and
+   * calls back if the state changed.
+   * @internal
+   */
+  protected refresh(event?: WatchEvent): void {
+    this.#trigger(event);
+  }
+
   // One function for every fetch: node-zookeeper-client does not register
   // the same watcher function twice for a path.
   readonly #watcher = (event: WatchEvent): void => this.#trigger(event);

@@ -26,7 +26,8 @@ interface RawConnectionManager {
   sessionTimeout: number;
   connect(): void;
   connectTimeoutHandler: NodeJS.Timeout | undefined;
-  queue(request: object): void;
+  queue(request: object, callback?: (error: unknown) => void): void;
+  watcherManager: RawWatcherManager;
   packetQueue: { queue: object[] };
 }
 
@@ -117,12 +118,122 @@ export function destroyRawClient(client: RawClient): void {
 
 /** The library's protocol classes (not part of its typed API). */
 interface Jute {
-  Request: new (header: object, payload: null) => object;
-  protocol: { RequestHeader: new (xid: number, type: number) => object };
+  Request: new (header: object, payload: object | null) => { toBuffer(): Buffer };
+  protocol: { RequestHeader: new (xid: number, type: number) => { type: number } };
   XID_PING: number;
-  OP_CODES: { PING: number };
+  OP_CODES: { PING: number; DELETE: number };
 }
-const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute/index.js') as Jute;
+const requireLib = createRequire(import.meta.url);
+const jute = requireLib('node-zookeeper-client/lib/jute/index.js') as Jute;
+
+/** The library's WatcherManager: where notifications are dispatched. */
+interface RawWatcherManager {
+  emit(event: { type: number; path: string }): void;
+}
+
+/**
+ * ZooKeeper error codes newer than the library (3.5+). It throws on a code
+ * it does not know, inside its socket handler, which would take the whole
+ * process down; these names keep messages readable.
+ */
+const NEWER_ERROR_NAMES: Readonly<Record<number, string>> = {
+  [-12]: 'UNKNOWN_SESSION',
+  [-13]: 'NEW_CONFIG_NO_QUORUM',
+  [-14]: 'RECONFIG_IN_PROGRESS',
+  [-118]: 'SESSION_MOVED',
+  [-119]: 'NOT_READ_ONLY',
+  [-120]: 'EPHEMERAL_ON_LOCAL_SESSION',
+  [-121]: 'NO_WATCHER',
+  [-122]: 'REQUEST_TIMEOUT',
+  [-123]: 'RECONFIG_DISABLED',
+  [-124]: 'SESSION_CLOSED_REQUIRE_SASL_AUTH',
+  [-125]: 'QUOTA_EXCEEDED',
+  [-127]: 'THROTTLED_OP',
+};
+
+// Make the library's Exception factory accept any code (once, for every client).
+{
+  const exceptions = requireLib('node-zookeeper-client/lib/Exception.js') as {
+    create: (code: number, path?: string) => Exception;
+  };
+  const create = exceptions.create;
+  exceptions.create = (code: number, path?: string): Exception => {
+    try {
+      return create(code, path);
+    } catch {
+      const name = NEWER_ERROR_NAMES[code] ?? `ERROR_${code}`;
+      const unknown = Object.create(Exception.prototype) as Exception & { code: number; name: string; path?: string; message: string };
+      Object.assign(unknown, { code, name, path, message: `Exception: ${name}[${code}]${path === undefined ? '' : `@${path}`}` });
+      return unknown;
+    }
+  };
+}
+
+/** Op codes the library does not know (ZooKeeper 3.6+). */
+const OP_REMOVE_WATCHES = 18;
+const OP_ADD_WATCH = 106;
+
+/** `AddWatchMode` of ZooKeeper 3.6. */
+const ADD_WATCH_PERSISTENT = 0;
+const ADD_WATCH_PERSISTENT_RECURSIVE = 1;
+/** `WatcherType.Any`: ZooKeeper before 3.9 refuses the persistent types (4, 5) in removeWatches. */
+const WATCHER_TYPE_ANY = 3;
+
+const Record = Object.getPrototypeOf(jute.protocol.RequestHeader.prototype).constructor as new (
+  specification: { name: string; type: string }[],
+  args: unknown[],
+) => object;
+
+/**
+ * Queues a request the library has no method for. Its reply has no body
+ * (true of addWatch and removeWatches); the library reads replies by the
+ * request's op code and drops the connection for codes it does not know,
+ * so once the request is written its code is changed to one whose reply
+ * has no body either.
+ */
+function queueBodilessRequest(client: RawClient, opCode: number, path: string, mode: number, callback: (error: unknown) => void): void {
+  const header = new jute.protocol.RequestHeader(0, opCode);
+  const payload = new Record(
+    [
+      { name: 'path', type: 'ustring' },
+      { name: 'mode', type: 'int' },
+    ],
+    [path, mode],
+  );
+  const request = new jute.Request(header, payload);
+  const toBuffer = request.toBuffer.bind(request);
+  request.toBuffer = () => {
+    const bytes = toBuffer();
+    header.type = jute.OP_CODES.DELETE;
+    return bytes;
+  };
+  manager(client).queue(request, (error: unknown) => callback(error));
+}
+
+/** Sends `addWatch(path, mode)` (ZooKeeper 3.6+; older servers answer UNIMPLEMENTED). */
+export function rawAddWatch(client: RawClient, path: string, recursive: boolean, callback: (error: unknown) => void): void {
+  const mode = recursive ? ADD_WATCH_PERSISTENT_RECURSIVE : ADD_WATCH_PERSISTENT;
+  queueBodilessRequest(client, OP_ADD_WATCH, path, mode, callback);
+}
+
+/** Sends `removeWatches(path, Any)`: every watch this connection has on `path` leaves the server. */
+export function rawRemoveWatches(client: RawClient, path: string, callback: (error: unknown) => void): void {
+  queueBodilessRequest(client, OP_REMOVE_WATCHES, path, WATCHER_TYPE_ANY, callback);
+}
+
+/**
+ * Calls `listener` with every notification the client receives, before the
+ * library hands it to its one-shot watchers (which ignore what is not
+ * theirs, such as the events of a persistent watch).
+ */
+export function tapNotifications(client: RawClient, listener: (event: WatchEvent) => void): void {
+  const watchers = manager(client).watcherManager;
+  const emit = watchers.emit.bind(watchers);
+  watchers.emit = (event) => {
+    listener(toWatchEvent(event));
+    emit(event);
+  };
+}
 
 /** Sends a ping now, as the library does after an idle third of the session timeout. */
 export function rawPing(client: RawClient): void {
@@ -179,7 +290,7 @@ export function fromRawAcl(acl: readonly ACL[]): Acl[] {
 }
 
 /** Converts a watch notification to ours. */
-export function toWatchEvent(raw: Event): WatchEvent {
+export function toWatchEvent(raw: Pick<Event, 'type' | 'path'>): WatchEvent {
   const type =
     raw.type === Event.NODE_CREATED
       ? WatchEventType.CREATED

@@ -115,7 +115,9 @@ export async function client(zookeeper: string, path: string, options: ZkZeoClie
   });
   let storage: ZkZeoClientStorage | undefined;
   try {
-    const view = zk.children(path);
+    // The registry path holds only server nodes: a persistent watch tells
+    // of a new server without another round trip to ZooKeeper.
+    const view = zk.children(path, { persistent: true });
     const tracker = new AddressTracker(view, (addresses) => storage?.setAddresses(addresses.map(zeoAddress)), {
       logger,
       label: `<${zookeeper}${path}>`,

@@ -60,10 +60,11 @@ describe('registry views and links (real ZooKeeper)', function () {
     });
   });
 
-  describe('children', () => {
+  for (const persistent of [false, true]) describe(`children${persistent ? ' (persistent)' : ''}`, () => {
+    const options = { persistent };
     it('is a live, iterable view with length, path and realPath', async () => {
       await zk.importTree('/svc\n  /providers\n/alias\n  p -> /svc/providers\n');
-      const view = zk.children('/alias/p');
+      const view = zk.children('/alias/p', options);
       await view.ready;
       expect(view.path).to.equal('/alias/p');
       expect(view.realPath).to.equal('/svc/providers');
@@ -84,7 +85,7 @@ describe('registry views and links (real ZooKeeper)', function () {
 
     it('follows the link again when its target changes', async () => {
       await zk.importTree('/one\n  /x\n/two\n  /y\n  /z\n/service\n  current -> /one\n');
-      const view = zk.children('/service/current');
+      const view = zk.children('/service/current', options);
       await view.ready;
       const calls = new Inbox<readonly string[]>();
       view.subscribe((children) => calls.push([...children].sort()));
@@ -96,7 +97,7 @@ describe('registry views and links (real ZooKeeper)', function () {
 
     it('empties and says so when the node is deleted and cannot be resolved, and comes back with it', async () => {
       await zk.importTree('/gone\n  /kid\n');
-      const view = zk.children('/gone');
+      const view = zk.children('/gone', options);
       await view.ready;
       const calls = new Inbox<ChildrenChange>();
       view.subscribe((_children, change) => calls.push(change));
@@ -113,12 +114,12 @@ describe('registry views and links (real ZooKeeper)', function () {
     });
 
     it('rejects ready when the path does not resolve at first', async () => {
-      expect(await zk.children('/nowhere').ready.catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
+      expect(await zk.children('/nowhere', options).ready.catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
     });
 
     it('keeps updating across session expiry', async () => {
       await writer.create('/exp');
-      const view = zk.children('/exp');
+      const view = zk.children('/exp', options);
       await view.ready;
       const calls = new Inbox<readonly string[]>();
       view.subscribe((children) => calls.push(children));

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { expireSession } from '../../src/testing/expire-session.js';
 import { ChildrenWatch } from '../../src/zk/children-watch.js';
 import type { ZkClient } from '../../src/zk/client.js';
 import { DataWatch } from '../../src/zk/data-watch.js';
 import { NoNodeError } from '../../src/zk/errors.js';
 import { ZkState } from '../../src/zk/states.js';
-import { Inbox } from '../support/events.js';
+import { eventually, Inbox } from '../support/events.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 
@@ -26,11 +27,12 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
   });
   afterEach(() => clients.closeAll());
 
-  describe('ChildrenWatch', () => {
+  for (const persistent of [false, true]) describe(`ChildrenWatch${persistent ? ' (persistent)' : ''}`, () => {
+    const options = { persistent };
     it('calls back at once, then on every change by another client, re-arming itself', async () => {
       await writer.create('/svc/a');
       const seen = new Inbox<string[]>();
-      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()));
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()), options);
       await watch.ready;
       expect(await seen.next()).to.deep.equal(['a']);
       await writer.create('/svc/b');
@@ -44,7 +46,7 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
 
     it('never calls back twice for the same children', async () => {
       const seen = new Inbox<string[]>();
-      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push(children));
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push(children), options);
       await watch.ready;
       await writer.create('/svc/x');
       await writer.delete('/svc/x');
@@ -63,22 +65,27 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
 
     it('stops when the callback returns false, and on cancel', async () => {
       const seen = new Inbox<string[]>();
-      const watch = new ChildrenWatch(watcher, '/svc', (children) => {
-        seen.push(children);
-        return children.length < 1;
-      });
+      const watch = new ChildrenWatch(
+        watcher,
+        '/svc',
+        (children) => {
+          seen.push(children);
+          return children.length < 1;
+        },
+        options,
+      );
       await seen.next();
       await writer.create('/svc/one');
       expect(await seen.next()).to.deep.equal(['one']);
       expect(watch.stopped).to.equal(true);
       const cancelled = new Inbox<string[]>();
-      const other = new ChildrenWatch(watcher, '/svc', cancelled.push);
+      const other = new ChildrenWatch(watcher, '/svc', cancelled.push, options);
       await other.ready;
       other.cancel();
       // A sentinel watch armed before the change: once it has seen the
       // change (and re-fetched), a live watch would have been called too.
       const sentinel = new Inbox<string[]>();
-      const probe = new ChildrenWatch(watcher, '/svc', sentinel.push);
+      const probe = new ChildrenWatch(watcher, '/svc', sentinel.push, options);
       await sentinel.next();
       await writer.create('/svc/two');
       expect(await sentinel.next()).to.have.members(['one', 'two']);
@@ -88,14 +95,14 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
     });
 
     it('rejects ready when the node does not exist', async () => {
-      const watch = new ChildrenWatch(watcher, '/missing', () => undefined);
+      const watch = new ChildrenWatch(watcher, '/missing', () => undefined, options);
       expect(await watch.ready.catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
       expect(watch.stopped).to.equal(true);
     });
 
     it('is re-established after session expiry and misses no change made meanwhile', async () => {
       const seen = new Inbox<string[]>();
-      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()));
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()), options);
       expect(await seen.next()).to.deep.equal([]);
       await expireSession(watcher);
       await writer.create('/svc/during');
@@ -113,7 +120,7 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
           sessionTimeoutMs: 2000,
         });
         const seen = new Inbox<string[]>();
-        const watch = new ChildrenWatch(cut, '/svc', (children) => seen.push([...children].sort()));
+        const watch = new ChildrenWatch(cut, '/svc', (children) => seen.push([...children].sort()), options);
         expect(await seen.next()).to.deep.equal([]);
         const lost = cut.waitForState(ZkState.LOST, 10_000);
         proxy.setMode('refuse');
@@ -124,6 +131,83 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
         watch.cancel();
       } finally {
         await proxy.close();
+      }
+    });
+
+    it('stops when its node is deleted', async () => {
+      await writer.create('/svc/a');
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()), options);
+      expect(await seen.next()).to.deep.equal(['a']);
+      await writer.delete('/svc', { recursive: true });
+      await eventually('the watch to stop', () => watch.stopped);
+      await writer.create('/svc');
+      await writer.create('/svc/b');
+      const probe = new Inbox<string[]>();
+      const sentinel = new ChildrenWatch(watcher, '/svc', probe.push, options);
+      expect(await probe.next()).to.deep.equal(['b']);
+      sentinel.cancel();
+      // Stopped: the re-created node's children never reach it.
+      expect(seen.pending.some((children) => children.includes('b'))).to.equal(false);
+    });
+
+    it('catches up on a change made while its connection was down (same session)', async () => {
+      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
+      const proxy = await TcpProxy.start(host!, Number(port));
+      try {
+        const cut = await clients.open(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, { sessionTimeoutMs: 10_000 });
+        const session = cut.sessionId;
+        const seen = new Inbox<string[]>();
+        const watch = new ChildrenWatch(cut, '/svc', (children) => seen.push([...children].sort()), options);
+        expect(await seen.next()).to.deep.equal([]);
+        const suspended = cut.waitForState(ZkState.SUSPENDED, 5000);
+        proxy.setMode('refuse');
+        expect(await suspended).to.equal(true);
+        await writer.create('/svc/while-down');
+        proxy.setMode('pass');
+        expect(await seen.next()).to.deep.equal(['while-down']);
+        expect(cut.sessionId).to.equal(session);
+        await writer.create('/svc/after');
+        expect(await seen.next()).to.deep.equal(['after', 'while-down']);
+        watch.cancel();
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe('ChildrenWatch (persistent): what only the persistent mode does', () => {
+    it('follows children from the events alone: no read after the first', async () => {
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', (children) => seen.push([...children].sort()), { persistent: true });
+      expect(await seen.next()).to.deep.equal([]);
+      const reads = sinon.spy(watcher, 'getChildren');
+      try {
+        await writer.create('/svc/a');
+        expect(await seen.next()).to.deep.equal(['a']);
+        await writer.create('/svc/a/deeper'); // below a child: not a change of the children
+        await writer.set('/svc', 'data');
+        await writer.create('/svc/b');
+        expect(await seen.next()).to.deep.equal(['a', 'b']);
+        await writer.delete('/svc/a', { recursive: true });
+        expect(await seen.next()).to.deep.equal(['b']);
+        expect(reads.callCount).to.equal(0);
+      } finally {
+        reads.restore();
+      }
+      watch.cancel();
+    });
+
+    it('takes its watch off the server when cancelled', async () => {
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(watcher, '/svc', seen.push, { persistent: true });
+      await watch.ready;
+      const removed = sinon.spy(watcher, 'removeWatch');
+      try {
+        watch.cancel();
+        expect(removed.calledOnceWith('/svc')).to.equal(true);
+      } finally {
+        removed.restore();
       }
     });
   });
