@@ -81,19 +81,24 @@ try {
       current = await serve(storage, host);
       // Alternate rounds time register() as a whole (it resolves the path
       // first: one more ZooKeeper round trip) and the node's creation alone.
+      // The application is already waiting for its data: the load is
+      // asked for first, and waits for a connection.
+      const loading = zeo.load(OID);
       if (round % 4 < 2) {
         const start = process.hrtime.bigint();
-        registration = await registry.register(PATH, [host, current.port]);
-        await zeo.load(OID);
+        const registered = registry.register(PATH, [host, current.port]);
+        await loading;
         registering.push(msSince(start));
+        registration = await registered;
       } else {
         const node = `${PATH}/${host}:${current.port}`;
         const start = process.hrtime.bigint();
-        await registry.client.create(node, JSON.stringify({ pid: process.pid }), { ephemeral: true, acl: READ_ACL_UNSAFE });
-        await zeo.load(OID);
+        const created = registry.client.create(node, JSON.stringify({ pid: process.pid }), { ephemeral: true, acl: READ_ACL_UNSAFE });
+        await loading;
         samples.push(msSince(start));
         notified.push(Number(seenAt - start) / 1e6);
         connecting.push(msSince(seenAt));
+        await created;
         registration = { withdraw: () => registry.client.delete(node) } as unknown as typeof registration;
       }
     }
@@ -129,11 +134,14 @@ try {
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     const start = process.hrtime.bigint();
     proc.kill('SIGKILL');
+    const disconnected = new Promise((resolve) => zeo.once('disconnected', resolve));
     await exited; // its lock file is now stale and may be taken over
+    await disconnected;
+    const loading = zeo.load(OID); // waits for the replacement
     const replacementStorage = await FileStorage.open(file, { fsync: false });
     const replacement = await serve(replacementStorage, '127.0.0.1');
     const replacementRegistration = await registry.register(PATH, ['127.0.0.1', replacement.port]);
-    await zeo.load(OID);
+    await loading;
     outages.push(msSince(start));
     await replacementRegistration.withdraw();
     await replacement.server.close();

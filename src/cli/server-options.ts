@@ -17,6 +17,8 @@ export interface ServerFlags {
   readonly configure?: string;
   /** `-t`: transaction timeout in seconds. */
   readonly timeout?: number;
+  /** `--shutdown-timeout`: seconds a graceful shutdown waits before dropping connections. */
+  readonly shutdownTimeout?: number;
   /** `--msgpack`: announce msgpack. */
   readonly msgpack?: boolean;
   /** `--no-fsync` turns this off. */
@@ -28,6 +30,12 @@ export interface ServerFlags {
 function seconds(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new CommanderArgumentError('must be a positive number of seconds');
+  return parsed;
+}
+
+function secondsOrZero(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) throw new CommanderArgumentError('must be a number of seconds, 0 or more');
   return parsed;
 }
 
@@ -44,6 +52,11 @@ export function addServerOptions(command: Command, help: { address: string; conf
     .option('-r, --read-only', 'serve read-only')
     .option('-C, --configure <file>', help.config)
     .option('-t, --timeout <seconds>', 'transaction timeout: disconnect a client holding the commit lock longer than this', seconds)
+    .option(
+      '--shutdown-timeout <seconds>',
+      'on SIGTERM/SIGINT, how long to wait for commits being finished and replies being sent before dropping connections (default 5)',
+      secondsOrZero,
+    )
     .option('--msgpack', 'announce the msgpack encoding')
     .option('--no-fsync', 'do not fsync FileStorages on commit (faster, not crash-safe)')
     .option('-v, --verbose', 'log debug messages');
@@ -57,6 +70,7 @@ export function serverRunOptions(flags: ServerFlags, logger: Logger): ZeoServerR
     readOnly: flags.readOnly,
     configFile: flags.configure,
     transactionTimeoutSeconds: flags.timeout,
+    shutdownTimeoutSeconds: flags.shutdownTimeout,
     msgpack: flags.msgpack,
     fsync: flags.fsync,
     logger,

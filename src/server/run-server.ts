@@ -26,6 +26,8 @@ export interface ZeoServerRunOptions {
   readonly configFile?: string;
   /** `-t`: transaction timeout in seconds. */
   readonly transactionTimeoutSeconds?: number;
+  /** How long a graceful shutdown waits before dropping connections, in seconds (see {@link StorageServer.close}). @defaultValue 5 */
+  readonly shutdownTimeoutSeconds?: number;
   /** Announce msgpack; otherwise the configuration, then a non-empty `ZEO_MSGPACK`, decide. */
   readonly msgpack?: boolean;
   /** `fsync` on commit. @defaultValue true */
@@ -109,6 +111,7 @@ export async function startZeoServer(options: ZeoServerRunOptions): Promise<Runn
       msgpack,
       invalidationQueueSize: config?.zeo.invalidationQueueSize,
       transactionTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      shutdownTimeoutMs: options.shutdownTimeoutSeconds === undefined ? undefined : options.shutdownTimeoutSeconds * 1000,
       clientConflictResolution: config?.zeo.clientConflictResolution,
       logger,
     });

@@ -255,6 +255,7 @@ export class StorageServer extends EventEmitter<StorageServerEvents> {
     const sessions = [...this.#sessions];
     const timeoutMs = this.#options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     const deadline = performance.now() + timeoutMs;
+    this.#logger.info(`shutting down: ${sessions.length} connection(s) get up to ${timeoutMs} ms to finish commits and replies`);
     // Nothing new starts, so no commit can become durable after its connection closed.
     for (const session of sessions) session.stopReading();
     const closed = Promise.all(

@@ -121,6 +121,20 @@ describe('server: the zeo-server command', () => {
     expect(noAddress.stderr()).to.contain('no server address specified');
     const unknownFlag = run(['--bogus']);
     expect(await unknownFlag.exited).to.equal(2);
+    const negative = run(['-a', '127.0.0.1:0', '-f', path.join(dir, 'Data.fs'), '--shutdown-timeout', '-1']);
+    expect(await negative.exited).to.equal(2);
+    expect(negative.stderr()).to.contain('--shutdown-timeout').and.to.contain('0 or more');
+  });
+
+  it('--shutdown-timeout bounds how long a graceful shutdown waits', async () => {
+    const dir = await tempDir();
+    const server = run(['-a', '127.0.0.1:0', '-f', path.join(dir, 'Data.fs'), '--shutdown-timeout', '0.25']);
+    const address = await listening(server);
+    const { client } = await RawClient.registered(address);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).to.equal(0);
+    expect(server.stderr()).to.contain('shutting down: 1 connection(s) get up to 250 ms');
+    client.socket.destroy();
   });
 
   it('loses no commit a client saw finish when killed -9 in the middle of a stream of commits', async () => {
