@@ -34,15 +34,16 @@ try {
       Array.from({ length: Math.min(500, CHILDREN - i) }, (_, j) => writer.client.create(`/big/n${i + j}`)),
     );
   }
+  for (const persistent of [false, true]) {
   start = process.hrtime.bigint();
-  const view = zk.children('/big');
+  const view = zk.children('/big', { persistent });
   await view.ready;
   const readyMs = msSince(start);
   const latencies: number[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     let resolveSeen!: () => void;
     const seen = new Promise<void>((resolve) => (resolveSeen = resolve));
-    const name = `extra-${round}`;
+    const name = `extra-${persistent ? 'p' : 'o'}-${round}`;
     const unsubscribe = view.subscribe((_children, change) => {
       if (change.added.includes(name)) resolveSeen();
     });
@@ -53,11 +54,12 @@ try {
     unsubscribe();
   }
   const latency = summarize(latencies);
-  console.log(`children view of /big (${CHILDREN} children)`);
+  console.log(`children view of /big (${CHILDREN} children), ${persistent ? 'persistent watch' : 'one-shot watches'}`);
   report('  view ready (first list)', readyMs, 'ms', 1);
   report(`  one child added → callback, median of ${ROUNDS}`, latency.median, 'ms', 2);
   report(`  one child added → callback, p99 of ${ROUNDS}`, latency.p99, 'ms', 2);
   view.close();
+  }
 } finally {
   await zk.close();
   await writer.close();

@@ -63,6 +63,7 @@ export class ChildrenView implements Iterable<string> {
   #resolveReady!: () => void;
   #rejectReady!: (error: unknown) => void;
   #children: readonly string[] = EMPTY;
+  #childSet = new Set<string>();
   #realPath: string | undefined;
   #deleted = false;
   #isReady = false;
@@ -269,15 +270,27 @@ export class ChildrenView implements Iterable<string> {
     this.#resolveReady();
   }
 
+  /** Takes `children` over (the watch hands a fresh array to each call). */
   #update(children: readonly string[], deleted: boolean): void {
-    const before = new Set(this.#children);
-    const after = new Set(children);
-    const added = children.filter((name) => !before.has(name));
-    const removed = this.#children.filter((name) => !after.has(name));
+    // One pass over the new list finds what was added; only when something
+    // went away is the new list hashed too. A view of thousands of children
+    // changes one child at a time.
+    const before = this.#childSet;
+    const added: string[] = [];
+    for (const name of children) if (!before.has(name)) added.push(name);
+    const kept = children.length - added.length;
+    let after = before;
+    let removed: readonly string[] = EMPTY;
+    if (kept !== before.size) {
+      after = new Set(children);
+      removed = this.#children.filter((name) => !after.has(name));
+    }
     const deletedChanged = deleted !== this.#deleted;
     this.#deleted = deleted;
     if (added.length === 0 && removed.length === 0 && !deletedChanged) return;
-    this.#children = Object.freeze([...children]);
+    if (after === before) for (const name of added) before.add(name);
+    this.#childSet = after;
+    this.#children = Object.isFrozen(children) ? children : Object.freeze(children);
     if (!this.#isReady) return;
     const change: ChildrenChange = { added, removed, deleted };
     for (const callback of [...this.#callbacks]) {

@@ -31,6 +31,12 @@ export interface ChildrenWatchOptions extends WatchOptions {
 /** ZooKeeper's UNIMPLEMENTED: the server predates the request (addWatch before 3.6). */
 const UNIMPLEMENTED = -6;
 
+function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string> | undefined): boolean {
+  if (b === undefined || a.size !== b.size) return false;
+  for (const name of a) if (!b.has(name)) return false;
+  return true;
+}
+
 /**
  * Watches a node's children, like kazoo's `ChildrenWatch`: the callback
  * runs immediately with the current children and again after every change,
@@ -54,6 +60,12 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
   // Persistent mode: the children as the watch's events leave them;
   // undefined until read on the current connection.
   #names: Set<string> | undefined;
+  // The last children known, kept across connections.
+  #known: ReadonlySet<string> | undefined;
+  // Persistent mode: a number per distinct set of children, so telling two
+  // lists apart costs nothing (sorting thousands of names per event would).
+  #version = 0;
+  readonly #versions = new WeakMap<string[], number>();
   #reading = false;
   #listening = false;
 
@@ -82,7 +94,7 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
   /** @internal */
   protected async fetch(client: ZkClient, watcher: (event: WatchEvent) => void): Promise<string[] | typeof STOP> {
     if (!this.#persistent) return this.#read(client.getChildren(this.path, watcher));
-    if (this.#names !== undefined) return [...this.#names];
+    if (this.#names !== undefined) return this.#snapshot(this.#names);
     this.#reading = true;
     try {
       // Queued before the read, so the read sees every change the watch will not report.
@@ -102,8 +114,11 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
         }
       }
       const children = await reading;
-      if (children !== STOP) this.#names = new Set(children);
-      return children;
+      if (children === STOP) return STOP;
+      const names = new Set(children);
+      if (!sameNames(names, this.#known)) this.#version += 1;
+      this.#names = this.#known = names;
+      return this.#snapshot(names);
     } finally {
       this.#reading = false;
     }
@@ -132,9 +147,13 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     const slash = event.path.lastIndexOf('/');
     if (event.path.slice(0, Math.max(slash, 1)) !== this.path) return; // deeper down
     const name = event.path.slice(slash + 1);
-    if (event.type === WatchEventType.CREATED) this.#names.add(name);
-    else if (event.type === WatchEventType.DELETED) this.#names.delete(name);
-    else return;
+    const names = this.#names;
+    const changed =
+      event.type === WatchEventType.CREATED
+        ? !names.has(name) && names.add(name) !== undefined
+        : event.type === WatchEventType.DELETED && names.delete(name);
+    if (!changed) return;
+    this.#version += 1;
     this.refresh(event);
   };
 
@@ -143,9 +162,16 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     if (state !== ZkState.CONNECTED) this.#names = undefined;
   };
 
+  #snapshot(names: ReadonlySet<string>): string[] {
+    const children = [...names];
+    this.#versions.set(children, this.#version);
+    return children;
+  }
+
   /** @internal */
   protected key(children: string[]): string {
-    return JSON.stringify([...children].sort());
+    const version = this.#versions.get(children);
+    return version !== undefined ? `v${version}` : JSON.stringify([...children].sort());
   }
 
   /** @internal */

@@ -169,6 +169,15 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
         expect(cut.sessionId).to.equal(session);
         await writer.create('/svc/after');
         expect(await seen.next()).to.deep.equal(['after', 'while-down']);
+        // An outage with no change in it calls nothing back.
+        const again = cut.waitForState(ZkState.SUSPENDED, 5000);
+        proxy.setMode('refuse');
+        expect(await again).to.equal(true);
+        const back = cut.waitForState(ZkState.CONNECTED, 5000);
+        proxy.setMode('pass');
+        expect(await back).to.equal(true);
+        await writer.create('/svc/last');
+        expect(await seen.next()).to.deep.equal(['after', 'last', 'while-down']);
         watch.cancel();
       } finally {
         await proxy.close();
