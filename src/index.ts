@@ -48,6 +48,7 @@ export {
   ConnectionStringError,
   RetryFailedError,
   ServerError,
+  UnimplementedError,
 } from './zk/errors.js';
 
 // Configuration (ZConfig syntax)

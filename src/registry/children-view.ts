@@ -4,7 +4,6 @@ import type { ZkClient } from '../zk/client.js';
 import { DataWatch } from '../zk/data-watch.js';
 import { NoNodeError } from '../zk/errors.js';
 import { ZkState } from '../zk/states.js';
-import { WatchEventType, type WatchEvent } from '../zk/types.js';
 import { normalizeLinkPath } from './link-path.js';
 import { resolvePath } from './resolver.js';
 
@@ -177,6 +176,10 @@ export class ChildrenView implements Iterable<string> {
     }
     if (generation !== this.#generation) return;
     this.#realPath = realPath;
+    // Persistent: the watch itself reports the node's deletion, and a
+    // one-shot watch on the same node would spoil it (ZOOKEEPER-4466). A
+    // link on the node itself needs a data watch there: one-shot then.
+    const persistent = this.#persistent && !linkNodes.includes(realPath);
     const watch = new ChildrenWatch(
       this.#client,
       realPath,
@@ -186,7 +189,13 @@ export class ChildrenView implements Iterable<string> {
         if (!this.#isReady) this.#becomeReady();
         return undefined;
       },
-      { logger: this.#logger, persistent: this.#persistent },
+      {
+        logger: this.#logger,
+        persistent,
+        onNodeDeleted: () => {
+          if (persistent && generation === this.#generation) void this.#attach(false);
+        },
+      },
     );
     this.#watches.push(watch);
     watch.ready.catch(() => {
@@ -194,25 +203,7 @@ export class ChildrenView implements Iterable<string> {
       if (generation === this.#generation) void this.#attach(first);
     });
     // The node's deletion and any change of a link on the way re-resolve.
-    // A persistent watch reports the deletion itself, and a one-shot watch
-    // on the same node would spoil it (ZOOKEEPER-4466).
-    const onDeleted = this.#persistent ? await this.#watchDeletion(realPath, generation) : false;
-    await this.#watchNodes(onDeleted ? linkNodes.filter((node) => node !== realPath) : [realPath, ...linkNodes], generation);
-  }
-
-  /** Re-resolves when `realPath` is deleted, through a persistent watch; false if the server has none. */
-  async #watchDeletion(realPath: string, generation: number): Promise<boolean> {
-    const listener = (event: WatchEvent): void => {
-      if (event.path !== realPath || event.type !== WatchEventType.DELETED || generation !== this.#generation) return;
-      void this.#attach(false);
-    };
-    try {
-      await this.#client.addWatch(realPath, listener, { recursive: true });
-    } catch {
-      return false;
-    }
-    this.#watches.push({ cancel: () => void this.#client.removeWatch(realPath, listener, { recursive: true }) });
-    return true;
+    await this.#watchNodes(persistent ? linkNodes : [realPath, ...linkNodes], generation);
   }
 
   #retryLater(generation: number): void {

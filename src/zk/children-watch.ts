@@ -1,9 +1,10 @@
 import type { ZkClient } from './client.js';
-import { NoNodeError, ServerError } from './errors.js';
+import { ConnectionLossError, NoNodeError, UnimplementedError } from './errors.js';
 import { validatePath } from './paths.js';
 import { RearmingWatch, STOP, type WatchCallbackResult, type WatchOptions } from './rearming-watch.js';
 import { ZkState } from './states.js';
-import { WatchEventType, type WatchEvent } from './types.js';
+import { TrackedChildren } from './tracked-children.js';
+import type { WatchEvent } from './types.js';
 
 /**
  * Called with a node's children (names), first at once and then after every
@@ -26,16 +27,10 @@ export interface ChildrenWatchOptions extends WatchOptions {
    * @defaultValue `false`
    */
   readonly persistent?: boolean;
+  /** Called once when the watch stops because its node was deleted. */
+  readonly onNodeDeleted?: () => void;
 }
 
-/** ZooKeeper's UNIMPLEMENTED: the server predates the request (addWatch before 3.6). */
-const UNIMPLEMENTED = -6;
-
-function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string> | undefined): boolean {
-  if (b === undefined || a.size !== b.size) return false;
-  for (const name of a) if (!b.has(name)) return false;
-  return true;
-}
 
 /**
  * Watches a node's children, like kazoo's `ChildrenWatch`: the callback
@@ -56,18 +51,13 @@ function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string> | undefined): 
 export class ChildrenWatch extends RearmingWatch<string[]> {
   readonly #callback: ChildrenWatchCallback;
   readonly #client: ZkClient;
-  #persistent: boolean;
-  // Persistent mode: the children as the watch's events leave them;
-  // undefined until read on the current connection.
-  #names: Set<string> | undefined;
-  // The last children known, kept across connections.
-  #known: ReadonlySet<string> | undefined;
-  // Persistent mode: a number per distinct set of children, so telling two
-  // lists apart costs nothing (sorting thousands of names per event would).
-  #version = 0;
-  readonly #versions = new WeakMap<string[], number>();
-  #reading = false;
+  readonly #onNodeDeleted: (() => void) | undefined;
+  // Persistent mode: the children as the events leave them; undefined once fallen back to one-shot watches.
+  #tracked: TrackedChildren | undefined;
   #listening = false;
+  #nodeDeleted = false;
+  // Counts connection losses, so a read that straddles one is not trusted.
+  #epoch = 0;
 
   /**
    * @param client - a started client
@@ -79,8 +69,11 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     super(client, validatePath(path), options);
     this.#callback = callback;
     this.#client = client;
-    this.#persistent = options.persistent === true;
-    if (this.#persistent) client.on('state', this.#onState);
+    this.#onNodeDeleted = options.onNodeDeleted;
+    if (options.persistent === true) {
+      this.#tracked = new TrackedChildren(this.path);
+      client.on('state', this.#onState);
+    }
   }
 
   override cancel(): void {
@@ -89,13 +82,20 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     this.#client.off('state', this.#onState);
     if (this.#listening) void this.#client.removeWatch(this.path, this.#onEvent, { recursive: true });
     this.#listening = false;
+    if (this.#nodeDeleted) this.#onNodeDeleted?.();
   }
 
   /** @internal */
   protected async fetch(client: ZkClient, watcher: (event: WatchEvent) => void): Promise<string[] | typeof STOP> {
-    if (!this.#persistent) return this.#read(client.getChildren(this.path, watcher));
-    if (this.#names !== undefined) return this.#snapshot(this.#names);
-    this.#reading = true;
+    if (this.stopped) return STOP;
+    const tracked = this.#tracked;
+    if (tracked === undefined) return this.#read(client.getChildren(this.path, watcher));
+    if (tracked.inSync) return tracked.snapshot();
+    // The watch is restored when the client reconnects, before CONNECTED is
+    // reported; a read sent before that could miss what changed in between.
+    if (!client.connected) throw new ConnectionLossError(this.path);
+    const epoch = this.#epoch;
+    tracked.beginRead();
     try {
       // Queued before the read, so the read sees every change the watch will not report.
       const adding = this.#listening ? undefined : client.addWatch(this.path, this.#onEvent, { recursive: true });
@@ -107,20 +107,21 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
           await adding;
         } catch (error) {
           this.#listening = false;
-          if (!(error instanceof ServerError && error.zkCode === UNIMPLEMENTED)) throw error;
-          this.#persistent = false;
+          if (!(error instanceof UnimplementedError)) throw error;
+          // A server before 3.6: one-shot watches from now on.
+          this.#tracked = undefined;
           client.off('state', this.#onState);
-          return await this.#read(client.getChildren(this.path, watcher));
+          return this.stopped ? STOP : await this.#read(client.getChildren(this.path, watcher));
         }
       }
       const children = await reading;
       if (children === STOP) return STOP;
-      const names = new Set(children);
-      if (!sameNames(names, this.#known)) this.#version += 1;
-      this.#names = this.#known = names;
-      return this.#snapshot(names);
+      if (epoch !== this.#epoch) throw new ConnectionLossError(this.path);
+      // The node was deleted while reading: read again, which finds it gone (or back).
+      if (!tracked.adopt(children)) return await this.fetch(client, watcher);
+      return tracked.snapshot();
     } finally {
-      this.#reading = false;
+      tracked.abandonRead();
     }
   }
 
@@ -130,48 +131,31 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     } catch (error) {
       // kazoo stops a ChildrenWatch whose node is gone; a missing node at
       // the start is reported through `ready`.
-      if (error instanceof NoNodeError && this.delivered) return STOP;
+      if (error instanceof NoNodeError && this.delivered) {
+        this.#nodeDeleted = true;
+        return STOP;
+      }
       throw error;
     }
   }
 
   readonly #onEvent = (event: WatchEvent): void => {
-    // While a read is under way its answer includes what the events say.
-    if (this.stopped || this.#reading || this.#names === undefined) return;
-    if (event.path === this.path) {
-      if (event.type !== WatchEventType.DELETED) return;
-      this.#names = undefined; // read again: it finds the node gone
-      this.refresh(event);
-      return;
-    }
-    const slash = event.path.lastIndexOf('/');
-    if (event.path.slice(0, Math.max(slash, 1)) !== this.path) return; // deeper down
-    const name = event.path.slice(slash + 1);
-    const names = this.#names;
-    const changed =
-      event.type === WatchEventType.CREATED
-        ? !names.has(name) && names.add(name) !== undefined
-        : event.type === WatchEventType.DELETED && names.delete(name);
-    if (!changed) return;
-    this.#version += 1;
-    this.refresh(event);
+    if (this.stopped) return;
+    const effect = this.#tracked?.apply(event) ?? 'none';
+    // A deletion of the node itself makes the next fetch read, and find it gone.
+    if (effect !== 'none') this.refresh(event);
   };
 
   readonly #onState = (state: ZkState): void => {
     // Changes made while disconnected are not reported: read again on reconnection.
-    if (state !== ZkState.CONNECTED) this.#names = undefined;
+    if (state === ZkState.CONNECTED) return;
+    this.#epoch += 1;
+    this.#tracked?.desync();
   };
-
-  #snapshot(names: ReadonlySet<string>): string[] {
-    const children = [...names];
-    this.#versions.set(children, this.#version);
-    return children;
-  }
 
   /** @internal */
   protected key(children: string[]): string {
-    const version = this.#versions.get(children);
-    return version !== undefined ? `v${version}` : JSON.stringify([...children].sort());
+    return this.#tracked?.key(children) ?? JSON.stringify([...children].sort());
   }
 
   /** @internal */

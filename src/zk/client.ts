@@ -16,6 +16,7 @@ import {
   NoNodeError,
   OperationTimeoutError,
   SessionExpiredError,
+  UnimplementedError,
   type ZooKeeperError,
 } from './errors.js';
 import { nodeDataBytes, type NodeDataInput } from './node-data.js';
@@ -84,12 +85,12 @@ export interface PersistentWatchOptions {
   readonly recursive?: boolean;
 }
 
-/** A persistent watch the client keeps on the server, with its listeners. */
+/** A persistent watch the client keeps on the server (one per path), with its listeners. */
 interface PersistentWatch {
-  readonly path: string;
   readonly recursive: boolean;
   readonly listeners: Set<Watcher>;
 }
+
 
 /** Data and metadata of a node, from {@link ZkClient.get}. */
 export interface NodeData {
@@ -176,6 +177,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #lastReceived = 0;
   readonly #pending = new Set<PendingRequest>();
   readonly #persistentWatches = new Map<string, PersistentWatch>();
+  #persistentUnsupported = false;
 
   /**
    * @param connection - a connection string or `zookeeper:` URL (see
@@ -444,72 +446,90 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * but changes made while it was disconnected are not reported: read
    * again when the client reports `CONNECTED`.
    *
-   * A recursive watch is sent every change below the path: keep it for
-   * small subtrees. ZooKeeper before 3.9 mixes up a persistent and a
+   * Listeners are a set: adding one twice keeps one. A path has one kind
+   * of persistent watch per session (ZooKeeper keeps one mode per path),
+   * and a recursive watch is sent every change below the path: keep it for
+   * small subtrees. ZooKeeper before 3.9 also mixes up a persistent and a
    * one-shot watch that one session keeps on the same path
    * (ZOOKEEPER-4466): do not do both.
    *
-   * @throws ServerError with `zkCode` -6 (UNIMPLEMENTED) from servers older than 3.6
+   * @throws InvalidArgumentError when `path` already has the other kind of persistent watch
+   * @throws UnimplementedError from servers older than 3.6 (which also
+   *   close the connection; the client then answers later calls itself)
    */
   async addWatch(path: string, listener: Watcher, options: PersistentWatchOptions = {}): Promise<void> {
     validatePath(path);
+    if (this.#persistentUnsupported) throw new UnimplementedError(path);
     const recursive = options.recursive === true;
-    const key = `${recursive ? 'R' : 'P'}${path}`;
-    let watch = this.#persistentWatches.get(key);
+    let watch = this.#persistentWatches.get(path);
+    if (watch !== undefined && watch.recursive !== recursive) {
+      const kind = (r: boolean): string => (r ? 'recursive' : 'non-recursive');
+      throw new InvalidArgumentError(
+        `${path} has a ${kind(watch.recursive)} persistent watch; ZooKeeper keeps one kind per path, so a ${kind(recursive)} one cannot be added`,
+      );
+    }
     if (watch === undefined) {
-      watch = { path, recursive, listeners: new Set() };
-      this.#persistentWatches.set(key, watch);
+      watch = { recursive, listeners: new Set() };
+      this.#persistentWatches.set(path, watch);
     }
     watch.listeners.add(listener);
     try {
       // Sent for every listener: adding a watch the server has is harmless.
       await this.#request<void>(path, (raw, done) => rawAddWatch(raw, path, recursive, (error) => done(error)));
     } catch (error) {
-      this.#dropListener(key, listener);
+      const unsupported = error instanceof UnimplementedError;
+      if (unsupported) this.#persistentUnsupported = true;
+      // A request that timed out may still have reached the server: take it back there too.
+      if (this.#dropListener(path, listener) && !unsupported) void this.#removeWatchesOnServer(path);
       throw error;
     }
   }
 
   /**
    * Removes a listener added with {@link addWatch} (same path and
-   * `recursive`). With the last persistent listener on the path, the
-   * session's watches on it leave the server (ZooKeeper before 3.9 can
-   * only remove them all).
+   * `recursive`). With the last listener on the path, the session's
+   * watches on it leave the server: one-shot ones too, as ZooKeeper before
+   * 3.9 can only remove them all.
    */
   async removeWatch(path: string, listener: Watcher, options: PersistentWatchOptions = {}): Promise<void> {
-    const recursive = options.recursive === true;
-    const watch = this.#dropListener(`${recursive ? 'R' : 'P'}${path}`, listener);
-    if (watch === undefined || watch.listeners.size > 0 || this.#persistentWatches.has(`${recursive ? 'P' : 'R'}${path}`)) return;
-    if (!this.connected) return; // the next connection will not have it
+    const watch = this.#persistentWatches.get(path);
+    if (watch === undefined || watch.recursive !== (options.recursive === true)) return;
+    if (this.#dropListener(path, listener)) await this.#removeWatchesOnServer(path);
+  }
+
+  /** Drops a persistent listener; returns true when it was the path's last. */
+  #dropListener(path: string, listener: Watcher): boolean {
+    const watch = this.#persistentWatches.get(path);
+    if (watch === undefined || !watch.listeners.delete(listener) || watch.listeners.size > 0) return false;
+    this.#persistentWatches.delete(path);
+    return true;
+  }
+
+  async #removeWatchesOnServer(path: string): Promise<void> {
+    // Sent even while disconnected: an addWatch still queued would otherwise
+    // reach the server with nobody listening.
     try {
       await this.#request<void>(path, (raw, done) => rawRemoveWatches(raw, path, (error) => done(error)));
     } catch (error) {
-      // Gone already (a reconnection dropped it), or the connection is: either way it is not there.
+      // Not there (never added, or a reconnection dropped it), or no connection: either way it is gone.
       this.#logger.debug({ err: error, path }, `${LOG_PREFIX}: removing the persistent watch failed`);
     }
-  }
-
-  #dropListener(key: string, listener: Watcher): PersistentWatch | undefined {
-    const watch = this.#persistentWatches.get(key);
-    if (watch === undefined || !watch.listeners.delete(listener)) return undefined;
-    if (watch.listeners.size === 0) this.#persistentWatches.delete(key);
-    return watch;
   }
 
   /** Hands a notification to the persistent watches it concerns. */
   #notifyPersistent(raw: RawClient, event: WatchEvent): void {
     if (raw !== this.#raw || this.#persistentWatches.size === 0) return;
-    for (const watch of [...this.#persistentWatches.values()]) {
+    for (const [path, watch] of [...this.#persistentWatches]) {
       const concerned = watch.recursive
         ? // A recursive watch names the node itself; a children-changed event is some one-shot watch's (ZOOKEEPER-4475).
-          event.type !== WatchEventType.CHILD && isAtOrBelow(event.path, watch.path)
-        : event.path === watch.path;
+          event.type !== WatchEventType.CHILD && isAtOrBelow(event.path, path)
+        : event.path === path;
       if (!concerned) continue;
       for (const listener of [...watch.listeners]) {
         try {
           listener(event);
         } catch (error) {
-          this.#logger.error({ err: error, path: watch.path }, `${LOG_PREFIX}: a persistent watch listener threw`);
+          this.#logger.error({ err: error, path }, `${LOG_PREFIX}: a persistent watch listener threw`);
         }
       }
     }
@@ -517,7 +537,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** Adds the persistent watches again on a new connection (the server dropped them with the old one). */
   #restorePersistentWatches(raw: RawClient): void {
-    for (const { path, recursive } of this.#persistentWatches.values()) {
+    for (const [path, { recursive }] of this.#persistentWatches) {
       rawAddWatch(raw, path, recursive, (error) => {
         if (error) this.#logger.warn({ err: error, path }, `${LOG_PREFIX}: could not add the persistent watch on ${path} again`);
       });

@@ -186,6 +186,14 @@ export class RetryFailedError extends ZooKeeperError {
   }
 }
 
+/** The server does not know the request (addWatch before ZooKeeper 3.6, say). */
+export class UnimplementedError extends ZooKeeperError {
+  /** @internal */
+  constructor(path?: string) {
+    super('ZK_UNIMPLEMENTED', describe('not implemented by this ZooKeeper server', path), { zkCode: -6, path });
+  }
+}
+
 /** Any other error code the server returned. */
 export class ServerError extends ZooKeeperError {
   /** @internal */
@@ -220,6 +228,8 @@ export function errorForCode(zkCode: number, name: string, path?: string): ZooKe
       return new SessionExpiredError(path);
     case -7:
       return new OperationTimeoutError(path, undefined);
+    case -6:
+      return new UnimplementedError(path);
     default:
       return new ServerError(zkCode, name, path);
   }

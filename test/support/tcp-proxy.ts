@@ -10,6 +10,8 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   readonly #clients = new Set<Socket>();
   #mode: ProxyMode = 'pass';
+  // While holding: what servers sent, not yet passed on (per client socket).
+  #held: Map<Socket, Buffer[]> | undefined;
   port = 0;
   /** Everything clients sent, in every mode (a black hole records what it drops). */
   readonly fromClients: Buffer[] = [];
@@ -33,7 +35,10 @@ export class TcpProxy {
         if (this.#mode === 'pass') upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => {
-        if (this.#mode === 'pass') client.write(chunk);
+        if (this.#mode !== 'pass') return;
+        const held = this.#held;
+        if (held === undefined) client.write(chunk);
+        else held.set(client, [...(held.get(client) ?? []), chunk]);
       });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -47,6 +52,23 @@ export class TcpProxy {
     if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
     proxy.port = address.port;
     return proxy;
+  }
+
+  /** From now on, keeps what servers send instead of passing it on. */
+  holdReplies(): void {
+    this.#held ??= new Map();
+  }
+
+  /** What is held so far, for all clients together. */
+  get held(): Buffer {
+    return Buffer.concat([...(this.#held?.values() ?? [])].flat());
+  }
+
+  /** Passes on what was held, each client's bytes in one write (so they arrive in one read), and stops holding. */
+  releaseReplies(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    for (const [client, chunks] of held ?? []) client.write(Buffer.concat(chunks));
   }
 
   /** Client connections currently open through the proxy. */

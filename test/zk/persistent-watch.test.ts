@@ -3,11 +3,15 @@ import { sharedZooKeeper } from '../support/zookeeper.js';
 import { fourLetterWord } from '../../src/testing/four-letter-word.js';
 import { expireSession } from '../../src/testing/expire-session.js';
 import type { ZkClient } from '../../src/zk/client.js';
-import { ServerError } from '../../src/zk/errors.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { ZooKeeper } from '../../src/registry/zookeeper.js';
+import { ChildrenWatch } from '../../src/zk/children-watch.js';
+import { ServerError, UnimplementedError } from '../../src/zk/errors.js';
 import { ZkState } from '../../src/zk/states.js';
 import type { WatchEvent } from '../../src/zk/types.js';
 import { createRawClient, destroyRawClient, rawRemoveWatches, toZooKeeperError } from '../../src/zk/underlying.js';
-import { Inbox } from '../support/events.js';
+import { eventually, Inbox } from '../support/events.js';
+import { OldZooKeeperProxy } from '../support/old-zookeeper-proxy.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 
@@ -119,6 +123,19 @@ describe('ZkClient persistent watches (real ZooKeeper)', function () {
     expect(await events.next()).to.equal('created /p/new-session');
   });
 
+  it('one path has one kind of persistent watch: the other kind is refused', async () => {
+    const listener = (): void => undefined;
+    await watcher.addWatch('/p', listener, { recursive: true });
+    const error = await watcher.addWatch('/p', listener).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(InvalidArgumentError);
+    expect((error as Error).message).to.contain('/p has a recursive persistent watch');
+    // The recursive one still works.
+    const events = new Inbox<string>();
+    await watcher.addWatch('/p', (event) => events.push(describeEvent(event)), { recursive: true });
+    await writer.create('/p/a');
+    expect(await events.next()).to.equal('created /p/a');
+  });
+
   it('a listener that throws does not stop the others', async () => {
     const events = new Inbox<string>();
     await watcher.addWatch('/p', () => {
@@ -127,6 +144,129 @@ describe('ZkClient persistent watches (real ZooKeeper)', function () {
     await watcher.addWatch('/p', (event) => events.push(describeEvent(event)), { recursive: true });
     await writer.create('/p/x');
     expect(await events.next()).to.equal('created /p/x');
+  });
+});
+
+describe('persistent ChildrenWatch and ChildrenView: the hard cases (real ZooKeeper)', function () {
+  const clients = new ClientBag();
+  let connection: string;
+  let writer: ZkClient;
+  const serverPart = (): [string, number] => {
+    const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
+    return [host!, Number(port)];
+  };
+  const chroot = (): string => connection.slice(connection.indexOf('/'));
+
+  before(async () => {
+    connection = await isolatedConnectionString('pchildren');
+  });
+  beforeEach(async () => {
+    writer = await clients.open(connection);
+    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await writer.create('/svc');
+  });
+  afterEach(() => clients.closeAll());
+
+  it('misses no child created right after its read, when the reply and the event arrive in one socket read', async () => {
+    const proxy = await TcpProxy.start(...serverPart());
+    try {
+      const cut = await clients.open(`${proxy.address}${chroot()}`);
+      const frames = (): number => {
+        let count = 0;
+        for (let at = 0, held = proxy.held; at + 4 <= held.length; at += 4 + held.readInt32BE(at)) count += 1;
+        return count;
+      };
+      proxy.holdReplies();
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(cut, '/svc', (children) => seen.push([...children].sort()), { persistent: true });
+      // The addWatch and getChildren replies are held; the child is created after the read.
+      await eventually('both replies held', () => frames() >= 2);
+      await writer.create('/svc/late');
+      await eventually('the notification held too', () => frames() >= 3);
+      proxy.releaseReplies();
+      expect(await seen.until((children) => children.includes('late'))).to.deep.equal(['late']);
+      await writer.create('/svc/later');
+      expect(await seen.next()).to.deep.equal(['late', 'later']);
+      watch.cancel();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a persistent view keeps following children after the node\'s data changes (no one-shot watch on it)', async () => {
+    const zk = await ZooKeeper.connect(connection, { sessionTimeoutMs: 4000 });
+    try {
+      const view = zk.children('/svc', { persistent: true });
+      await view.ready;
+      const calls = new Inbox<readonly string[]>();
+      view.subscribe((children) => calls.push([...children].sort()));
+      expect(await calls.next()).to.deep.equal([]);
+      await writer.set('/svc', '{"note": "changed"}');
+      await writer.create('/svc/a');
+      expect(await calls.next()).to.deep.equal(['a']);
+      await writer.set('/svc', '{"note": "again"}');
+      await writer.create('/svc/b');
+      expect(await calls.next()).to.deep.equal(['a', 'b']);
+    } finally {
+      await zk.close();
+    }
+  });
+
+  it('a view closed while attaching leaves no watch on the server', async () => {
+    const zk = await ZooKeeper.connect(connection, { sessionTimeoutMs: 4000 });
+    try {
+      await zk.client.exists('/svc');
+      const before = await watchCount();
+      const view = zk.children('/svc', { persistent: true });
+      await Promise.resolve();
+      view.close();
+      await eventually('the watch count back where it was', async () => (await watchCount()) === before);
+      // And a cancelled watch takes its server watch along.
+      const watch = new ChildrenWatch(zk.client, '/svc', () => undefined, { persistent: true });
+      await watch.ready;
+      expect(await watchCount()).to.be.greaterThan(before);
+      watch.cancel();
+      await eventually('the watch count back after cancel', async () => (await watchCount()) === before);
+    } finally {
+      await zk.close();
+    }
+  });
+
+  it('falls back to one-shot watches on a server before 3.6 (UNIMPLEMENTED, then the connection closes)', async () => {
+    const old = await OldZooKeeperProxy.start(...serverPart());
+    try {
+      const client = await clients.open(`${old.address}${chroot()}`, { sessionTimeoutMs: 10_000 });
+      const session = client.sessionId;
+      await writer.create('/svc/first');
+      const seen = new Inbox<string[]>();
+      const watch = new ChildrenWatch(client, '/svc', (children) => seen.push([...children].sort()), { persistent: true });
+      expect(await seen.next()).to.deep.equal(['first']);
+      expect(old.addWatchRequests).to.equal(1);
+      await writer.create('/svc/second');
+      expect(await seen.next()).to.deep.equal(['first', 'second']);
+      await writer.delete('/svc/first');
+      expect(await seen.next()).to.deep.equal(['second']);
+      expect(client.sessionId).to.equal(session);
+      // The client remembers: later persistent watches are refused without asking.
+      expect(await client.addWatch('/svc', () => undefined).catch((e: unknown) => e)).to.be.instanceOf(UnimplementedError);
+      expect(old.addWatchRequests).to.equal(1);
+      watch.cancel();
+      // A view on such a server still reports its node's deletion.
+      const zk = await ZooKeeper.connect(`${old.address}${chroot()}`, { sessionTimeoutMs: 10_000 });
+      try {
+        const view = zk.children('/svc', { persistent: true });
+        await view.ready;
+        const changes = new Inbox<boolean>();
+        view.subscribe((_children, change) => changes.push(change.deleted));
+        expect(await changes.next()).to.equal(false);
+        await writer.delete('/svc', { recursive: true });
+        expect(await changes.until((deleted) => deleted)).to.equal(true);
+      } finally {
+        await zk.close();
+      }
+    } finally {
+      await old.close();
+    }
   });
 });
 
