@@ -31,7 +31,6 @@ export interface ChildrenWatchOptions extends WatchOptions {
   readonly onNodeDeleted?: () => void;
 }
 
-
 /**
  * Watches a node's children, like kazoo's `ChildrenWatch`: the callback
  * runs immediately with the current children and again after every change,

@@ -114,9 +114,6 @@ export class FileStorage extends BaseStorage {
       throw new InvalidArgumentError(`cannot create ${path} read-only`);
     }
     const lock = readOnly ? undefined : await LockFile.acquire(`${path}.lock`);
-    if (lock?.replacedStale !== undefined) {
-      logger.warn({ path: lock.path, pid: lock.replacedStale.pid }, `replaced the stale lock file ${lock.path}`);
-    }
     let handle: FileHandle | undefined;
     try {
       handle = await openDataFile(path, readOnly, options.create === true);

@@ -1,128 +1,85 @@
 /**
- * The `Data.fs.lock` file that keeps two writers off one FileStorage. Like
- * zc.lockfile it holds `" <pid>\n"`. Node has no `flock`, so the file's
- * existence is the lock: it is created atomically (write a temporary file,
- * then hard-link it into place) and removed on release. A lock file left by
- * a process that is gone is stale and taken over.
+ * The `Data.fs.lock` file that keeps two writers off one FileStorage, as
+ * zc.lockfile does for ZODB: an exclusive `flock` on the file, which the
+ * kernel drops when its holder exits however it exits, and `" <pid>\n"` in
+ * it for people to read. Python ZODB processes and ours keep each other
+ * out. The file stays when the lock is released, as zc.lockfile leaves it:
+ * deleting a file another process may have open would let two processes
+ * lock two different files of one name.
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { StorageLockedError } from '../errors.js';
 
-// Lock files this process holds: a lock file naming our own pid that is not
-// listed here was left by an earlier process with the same pid (a restarted
-// container is typically pid 1 again), so it is stale.
-const heldByThisProcess = new Set<string>();
-
-interface Holder {
-  readonly pid: number | undefined;
-  readonly inode: number;
+/** The part of fs-ext (a native addon: Node has no `flock`) used here. */
+interface Flock {
+  flockSync(fd: number, flags: 'exnb' | 'un'): void;
 }
+const { flockSync } = createRequire(import.meta.url)('fs-ext') as Flock;
+
+// Lock files this process holds, for a clear error before asking the kernel.
+const heldByThisProcess = new Set<string>();
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return errorCode(error) === 'EPERM';
-  }
-}
-
-async function readHolder(lockPath: string): Promise<Holder | undefined> {
-  try {
-    const [content, info] = await Promise.all([readFile(lockPath, 'latin1'), stat(lockPath)]);
-    const match = /^\s*(\d+)/.exec(content);
-    return { pid: match?.[1] === undefined ? undefined : Number(match[1]), inode: info.ino };
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-async function createExclusively(lockPath: string, content: string): Promise<boolean> {
-  const temporary = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, content, { flag: 'wx' });
-  try {
-    await link(temporary, lockPath);
-    return true;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw error;
-  } finally {
-    await unlink(temporary).catch(() => undefined);
-  }
-  // No hard links on this file system: fall back to an exclusive create.
-  try {
-    const handle = await open(lockPath, 'wx');
-    try {
-      await handle.writeFile(content);
-    } finally {
-      await handle.close();
-    }
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw error;
-  }
+/** The pid a lock file names, if it names one. */
+async function holderPid(handle: FileHandle): Promise<number | undefined> {
+  const { buffer, bytesRead } = await handle.read({ buffer: Buffer.alloc(64), position: 0 });
+  const match = /^\s*(\d+)/.exec(buffer.toString('latin1', 0, bytesRead));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
 /** A held lock file; {@link LockFile.release} gives it up. */
 export class LockFile {
   /** The absolute path of the lock file. */
   readonly path: string;
-  /** Set when a stale lock file was replaced: the pid it named, if readable. */
-  readonly replacedStale: { readonly pid: number | undefined } | undefined;
+  readonly #handle: FileHandle;
   #released = false;
 
-  private constructor(lockPath: string, replacedStale: { readonly pid: number | undefined } | undefined) {
+  private constructor(lockPath: string, handle: FileHandle) {
     this.path = lockPath;
-    this.replacedStale = replacedStale;
+    this.#handle = handle;
   }
 
-  /** Takes the lock at `lockPath`, or throws `StorageLockedError` if someone alive holds it. */
+  /** Takes the lock at `lockPath`, or throws `StorageLockedError` if another process or open storage holds it. */
   static async acquire(lockPath: string): Promise<LockFile> {
     const absolute = path.resolve(lockPath);
     if (heldByThisProcess.has(absolute)) throw new StorageLockedError(absolute, process.pid);
     heldByThisProcess.add(absolute);
+    let handle: FileHandle | undefined;
     try {
-      const replaced = await LockFile.#take(absolute);
-      return new LockFile(absolute, replaced);
+      handle = await open(absolute, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+      try {
+        flockSync(handle.fd, 'exnb');
+      } catch (error) {
+        if (errorCode(error) !== 'EAGAIN' && errorCode(error) !== 'EWOULDBLOCK') throw error;
+        throw new StorageLockedError(absolute, await holderPid(handle).catch(() => undefined));
+      }
+      const content = Buffer.from(` ${process.pid}\n`, 'latin1');
+      await handle.write(content, 0, content.length, 0);
+      await handle.truncate(content.length);
+      return new LockFile(absolute, handle);
     } catch (error) {
       heldByThisProcess.delete(absolute);
+      await handle?.close().catch(() => undefined);
       throw error;
     }
   }
 
-  static async #take(absolute: string): Promise<{ readonly pid: number | undefined } | undefined> {
-    const content = ` ${process.pid}\n`;
-    if (await createExclusively(absolute, content)) return undefined;
-    const holder = await readHolder(absolute);
-    if (holder !== undefined) {
-      const stale = holder.pid === undefined || holder.pid === process.pid || !isAlive(holder.pid);
-      if (!stale) throw new StorageLockedError(absolute, holder.pid);
-      // Remove it only if it is still the file we judged stale.
-      const now = await stat(absolute).catch(() => undefined);
-      if (now?.ino === holder.inode) await unlink(absolute).catch(() => undefined);
-    }
-    if (await createExclusively(absolute, content)) return { pid: holder?.pid };
-    const winner = await readHolder(absolute);
-    throw new StorageLockedError(absolute, winner?.pid);
-  }
-
-  /** Removes the lock file; idempotent. */
+  /** Gives the lock up (the file stays); idempotent. */
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
     heldByThisProcess.delete(this.path);
-    await unlink(this.path).catch((error: unknown) => {
-      if (errorCode(error) !== 'ENOENT') throw error;
-    });
+    // Closing the file drops the lock; unlocking first makes it explicit.
+    try {
+      flockSync(this.#handle.fd, 'un');
+    } finally {
+      await this.#handle.close();
+    }
   }
 }

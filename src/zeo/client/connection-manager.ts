@@ -154,6 +154,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
   #lock: Promise<void> = Promise.resolve();
   #generation = 0;
   #started = false;
+  #connectedBefore = false;
   readonly #waiters = new Set<{ resolve: (c: ServerConnection) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout }>();
 
   /** A manager that connects once {@link start} is called. */
@@ -373,7 +374,10 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       clearTimeout(this.#retryTimer);
     }
     this.#setState(CONNECTION_STATES.connected);
-    this.#options.logger.info({ address: connection.address.label, readOnly: registration.readOnly }, `${this.#options.name} Connected to storage: ${connection.address.label}`);
+    // ZEO's words: "Reconnected" after the first connection.
+    const verb = this.#connectedBefore ? 'Reconnected' : 'Connected';
+    this.#connectedBefore = true;
+    this.#options.logger.info({ address: connection.address.label, readOnly: registration.readOnly }, `${this.#options.name} ${verb} to storage: ${connection.address.label}`);
     this.emit('connected', { address: connection.address.label, readOnly: registration.readOnly, serverTid: registration.serverTid });
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);

@@ -17,6 +17,7 @@ import { clampDelay, exponentialBackoff } from '../../../src/zeo/client/reconnec
 import { ReadOnlyError } from '../../../src/storage/errors.js';
 import { ClientDisconnected } from '../../../src/zeo/errors.js';
 import { Inbox } from '../../support/events.js';
+import { recordingLogger } from '../../support/logger.js';
 import { outcome } from './fixture-helpers.js';
 import { startServer, stopAllServers } from './server-harness.js';
 
@@ -123,7 +124,8 @@ describe('zeo/client connection management', () => {
 
   it('reconnects when the server goes away and comes back, and fails transactions begun before', async () => {
     const first = await startServer();
-    const storage = client({ addresses: [first.address], minDisconnectPoll: 0.01, maxDisconnectPoll: 0.05 });
+    const logger = recordingLogger();
+    const storage = client({ addresses: [first.address], minDisconnectPoll: 0.01, maxDisconnectPoll: 0.05, logger });
     await storage.waitUntilConnected();
     const txn = { user: Buffer.alloc(0), description: Buffer.alloc(0), extension: Buffer.alloc(0) };
     await storage.tpcBegin(txn);
@@ -134,6 +136,9 @@ describe('zeo/client connection management', () => {
     const back = next(storage, 'connected');
     await startServer({ storage: first.storage, port });
     await back;
+    // ZEO's words: Connected the first time, Reconnected after.
+    const connects = logger.entries.filter((e) => e.message.includes('to storage:')).map((e) => e.message.split(' ').slice(-4, -2).join(' '));
+    expect(connects).to.deep.equal(['Connected to', 'Reconnected to']);
     const stored = await outcome(storage.store(z64, z64, Buffer.from('x'), txn));
     expect(stored.error).to.be.instanceOf(ClientDisconnected);
     expect((stored.error as Error).message).to.match(/on a disconnected transaction/);
