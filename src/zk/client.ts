@@ -121,7 +121,7 @@ interface PendingRequest {
 const LOG_PREFIX = 'zookeeper';
 
 /** How long a request may wait for its reply in silence before the client sends a ping. */
-const NUDGE_AFTER_MS = 50;
+const NUDGE_AFTER_MS = 10;
 
 
 /** Whether `path` is `base` or a node below it. */
@@ -175,6 +175,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #watchdog: NodeJS.Timeout | undefined;
   #watchedSocket: Socket | undefined;
   #lastReceived = 0;
+  #nudgeTimer: NodeJS.Timeout | undefined;
   readonly #pending = new Set<PendingRequest>();
   readonly #persistentWatches = new Map<string, PersistentWatch>();
   #persistentUnsupported = false;
@@ -653,6 +654,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       if (!this.#pending.has(entry)) return;
       const queued = lastQueuedPacket(raw);
       if (queued !== queuedBefore) entry.packet = queued;
+      this.#armNudge();
       entry.timer = setTimeout(() => {
         if (!this.#pending.delete(entry)) return;
         const withdrawn = entry.packet !== undefined && withdrawPacket(raw, entry.packet);
@@ -806,17 +808,33 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         if (silentMs > limit()) {
           this.#logger.warn(`${LOG_PREFIX}: no answer from the server for ${silentMs} ms; reconnecting`);
           socket.destroy();
-        } else if (silentMs >= NUDGE_AFTER_MS && rawPhase(raw) === 'connected' && this.#hasPending(raw)) {
-          // A one-member ZooKeeper 3.8 quorum sometimes holds a reply until
-          // the client sends something else (seen: 1 request in ~1,000 held
-          // for a whole ping interval). A ping costs nothing and frees it.
-          rawPing(raw);
         }
       }
-      this.#watchdog = setTimeout(tick, Math.max(20, Math.min(NUDGE_AFTER_MS, limit() / 8)));
+      // Often enough to start watching a new socket soon (the nudge needs that).
+      this.#watchdog = setTimeout(tick, Math.max(20, Math.min(100, limit() / 8)));
       this.#watchdog.unref();
     };
     tick();
+  }
+
+  /**
+   * While requests wait, pings a server that has said nothing for
+   * NUDGE_AFTER_MS. A one-member ZooKeeper 3.8 quorum sometimes holds a
+   * write (its reply and its watch events) until a client sends something
+   * else: seen for about 1 request in 1,000, held for a whole ping interval.
+   * A ping costs nothing and frees it. The timer runs only while requests wait.
+   */
+  #armNudge(): void {
+    if (this.#nudgeTimer !== undefined) return;
+    this.#nudgeTimer = setTimeout(() => {
+      this.#nudgeTimer = undefined;
+      const raw = this.#raw;
+      if (raw === undefined || !this.#hasPending(raw)) return;
+      const watched = this.#watchedSocket !== undefined && this.#watchedSocket === rawSocket(raw);
+      if (watched && rawPhase(raw) === 'connected' && Date.now() - this.#lastReceived >= NUDGE_AFTER_MS) rawPing(raw);
+      this.#armNudge();
+    }, NUDGE_AFTER_MS);
+    this.#nudgeTimer.unref();
   }
 
   #hasPending(raw: RawClient): boolean {
@@ -826,6 +844,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   #stopWatchdog(): void {
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    clearTimeout(this.#nudgeTimer);
+    this.#nudgeTimer = undefined;
     this.#watchdog = undefined;
     this.#watchedSocket = undefined;
   }
