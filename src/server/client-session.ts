@@ -132,7 +132,9 @@ export class ClientSession {
     this.#socket.end();
     // Keep reading (and dropping) so the client's own end is seen and the socket closes without the timer.
     if (this.#paused) this.#socket.resume();
-    setTimeout(() => this.#socket.destroy(), forceAfterMs).unref();
+    const force = setTimeout(() => this.#socket.destroy(), forceAfterMs).unref();
+    // Cleared once closed, so a closed session is not kept alive for forceAfterMs.
+    this.#socket.once('close', () => clearTimeout(force));
   }
 
   /** Closes the connection now, dropping unsent bytes. */
