@@ -2,62 +2,30 @@
 // reporting, -f / --read-only / -C, errors with file and line, graceful
 // SIGTERM, and crash safety under kill -9 in the middle of commits.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BoundAddress } from '../../src/server/listen.js';
 import { FileStorage } from '../../src/storage/file-storage/file-storage.js';
 import { z64 } from '../../src/storage/oid.js';
 import { ReadOnlyError } from '../../src/storage/errors.js';
 import { RawClient } from './raw-client.js';
+import { cliScript, killCliProcesses, runCli, type CliRun } from '../support/cli-process.js';
 import { cleanUp, tempDir } from './server-fixture.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(repoRoot, 'src', 'cli', 'zeo-server.ts');
-// The loader as an absolute file URL, resolved once here: a bare `tsx` is looked up
-// again by every child, which can fail while node_modules is being rewritten (npm ci).
-const TSX_LOADER = import.meta.resolve('tsx');
-const children: ChildProcess[] = [];
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+const CLI = cliScript('zeo-server');
+const run = (args: string[]): CliRun => runCli(CLI, args);
 
 /** Resolves with the address printed on stdout. */
-function listening(server: Run): Promise<BoundAddress> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const match = /listening on (.*)\n/.exec(server.stdout());
-      if (match === null) return;
-      const text = match[1] as string;
-      const inet = /^(.*):(\d+)$/.exec(text);
-      resolve(inet === null ? { family: 'unix', path: text } : { family: 'ipv4', host: inet[1] as string, port: Number(inet[2]) });
-    };
-    server.child.stdout?.on('data', check);
-    void server.exited.then((code) => reject(new Error(`exited with ${code}: ${server.stderr()}`)));
-    check();
-  });
+async function listening(server: CliRun): Promise<BoundAddress> {
+  const text = (await server.printed(/listening on (.*)\n/))[1] as string;
+  const inet = /^(.*):(\d+)$/.exec(text);
+  return inet === null ? { family: 'unix', path: text } : { family: 'ipv4', host: inet[1] as string, port: Number(inet[2]) };
 }
 
 describe('server: the zeo-server command', () => {
   afterEach(async () => {
-    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    killCliProcesses();
     await cleanUp();
   });
 

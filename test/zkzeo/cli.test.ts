@@ -2,48 +2,14 @@
 // child's pid, withdrawal on SIGTERM and SIGINT, start-up errors, and the
 // plugin's output and exit codes.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ZkClient } from '../../src/zk/client.js';
+import { cliScript, killCliProcesses, runCli } from '../support/cli-process.js';
 import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 import { childrenWhen, cleanUp, configFile, nodeProperties, serverConfig, tempDir } from './zkzeo-fixture.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ZKRUNZEO = path.join(repoRoot, 'src', 'cli', 'zkrunzeo.ts');
-const NAGIOS = path.join(repoRoot, 'src', 'cli', 'zkzeo-nagios.ts');
+const ZKRUNZEO = cliScript('zkrunzeo');
+const NAGIOS = cliScript('zkzeo-nagios');
 const PATH = '/databases/demo';
-const children: ChildProcess[] = [];
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  /** Resolves with the first match of `pattern` on stdout. */
-  readonly printed: (pattern: RegExp) => Promise<RegExpExecArray>;
-}
-
-function run(script: string, args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const printed = (pattern: RegExp): Promise<RegExpExecArray> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const match = pattern.exec(out);
-        if (match !== null) resolve(match);
-      };
-      child.stdout?.on('data', check);
-      void exited.then((code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${err}`)));
-      check();
-    });
-  return { child, stdout: () => out, stderr: () => err, exited, printed };
-}
 
 describe('zkzeo: the zkrunzeo and zkzeo-nagios commands', function () {
   this.timeout(60_000);
@@ -60,14 +26,14 @@ describe('zkzeo: the zkrunzeo and zkzeo-nagios commands', function () {
     await observer.create(PATH, undefined, { makepath: true });
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    killCliProcesses();
     await clients.closeAll();
     await cleanUp();
   });
 
   it('registers with the child pid and a monitor, is checked by zkzeo-nagios, and withdraws on SIGTERM', async () => {
     const config = await configFile(serverConfig({ zookeeper: [`connection ${connection}`, `path ${PATH}`, 'monitor-server 127.0.0.1'] }));
-    const server = run(ZKRUNZEO, ['-C', config]);
+    const server = runCli(ZKRUNZEO, ['-C', config]);
     const [, port] = await server.printed(/listening on 127\.0\.0\.1:(\d+)\n/);
     const name = `127.0.0.1:${port}`;
     await server.printed(/registered .*\n/);
@@ -76,10 +42,10 @@ describe('zkzeo: the zkrunzeo and zkzeo-nagios commands', function () {
     expect(properties.pid).to.equal(server.child.pid);
     expect(properties.monitor).to.match(/^127\.0\.0\.1:\d+$/);
 
-    const check = run(NAGIOS, ['-m', connection, PATH]);
+    const check = runCli(NAGIOS, ['-m', connection, PATH]);
     expect(await check.exited).to.equal(1);
     expect(check.stdout()).to.equal("Empty storage '1'|active_txns=0\n| connections=0\n waiting=0\n");
-    const viaMonitor = run(NAGIOS, ['-M', properties.monitor as string, connection, PATH]);
+    const viaMonitor = runCli(NAGIOS, ['-M', properties.monitor as string, connection, PATH]);
     expect(await viaMonitor.exited).to.equal(1);
     expect(viaMonitor.stdout()).to.equal("Empty storage '1'\n");
 
@@ -92,7 +58,7 @@ describe('zkzeo: the zkrunzeo and zkzeo-nagios commands', function () {
 
   it('withdraws on SIGINT too', async () => {
     const config = await configFile(serverConfig({ zookeeper: [`connection ${connection}`, `path ${PATH}`] }));
-    const server = run(ZKRUNZEO, ['-C', config]);
+    const server = runCli(ZKRUNZEO, ['-C', config]);
     await server.printed(/registered .*\n/);
     expect(await observer.getChildren(PATH)).to.have.length(1);
     server.child.kill('SIGINT');
@@ -102,27 +68,27 @@ describe('zkzeo: the zkrunzeo and zkzeo-nagios commands', function () {
 
   it('exits 1 naming the file and line when the path does not exist or the address is a Unix socket', async () => {
     const missing = await configFile(serverConfig({ zookeeper: [`connection ${connection}`, 'path /no/such'] }));
-    const noPath = run(ZKRUNZEO, ['-C', missing]);
+    const noPath = runCli(ZKRUNZEO, ['-C', missing]);
     expect(await noPath.exited).to.equal(1);
     expect(noPath.stderr()).to.contain(`zkrunzeo: ${missing}:4: cannot register under /no/such: no such node`);
     const dir = await tempDir();
     const unix = await configFile(serverConfig({ address: `${dir}/zeo.sock`, zookeeper: [`connection ${connection}`, `path ${PATH}`] }));
-    const socket = run(ZKRUNZEO, ['-C', unix]);
+    const socket = runCli(ZKRUNZEO, ['-C', unix]);
     expect(await socket.exited).to.equal(1);
     expect(socket.stderr()).to.contain(`zkrunzeo: ${unix}:2: the Unix socket ${dir}/zeo.sock cannot be registered`);
   });
 
   it("zkzeo-nagios: critical when no server is registered, usage errors exit 2", async () => {
-    const none = run(NAGIOS, [connection, PATH]);
+    const none = runCli(NAGIOS, [connection, PATH]);
     expect(await none.exited).to.equal(2);
     expect(none.stdout()).to.equal("Couldn't find server in ZooKeeper\n");
-    const missingArgument = run(NAGIOS, [connection]);
+    const missingArgument = runCli(NAGIOS, [connection]);
     expect(await missingArgument.exited).to.equal(2);
     expect(missingArgument.stderr()).to.contain("missing required argument 'path'");
-    const badUnit = run(NAGIOS, ['-u', 'weeks', connection, PATH]);
+    const badUnit = runCli(NAGIOS, ['-u', 'weeks', connection, PATH]);
     expect(await badUnit.exited).to.equal(2);
     expect(badUnit.stderr()).to.contain('weeks');
-    const noNode = run(NAGIOS, [connection, '/no/such']);
+    const noNode = runCli(NAGIOS, [connection, '/no/such']);
     expect(await noNode.exited).to.equal(3);
     expect(noNode.stdout()).to.equal('No such node in ZooKeeper: /no/such\n');
   });
