@@ -281,7 +281,7 @@ export class ChildrenView implements Iterable<string> {
     if (added.length === 0 && removed.length === 0 && !deletedChanged) return;
     if (after === before) for (const name of added) before.add(name);
     this.#childSet = after;
-    this.#children = Object.isFrozen(children) ? children : Object.freeze(children);
+    this.#children = Object.freeze(children);
     if (!this.#isReady) return;
     const change: ChildrenChange = { added, removed, deleted };
     for (const callback of [...this.#callbacks]) {

@@ -2,7 +2,6 @@ import type { ZkClient } from './client.js';
 import { ConnectionLossError, NoNodeError, UnimplementedError } from './errors.js';
 import { validatePath } from './paths.js';
 import { RearmingWatch, STOP, type WatchCallbackResult, type WatchOptions } from './rearming-watch.js';
-import { ZkState } from './states.js';
 import { TrackedChildren } from './tracked-children.js';
 import type { WatchEvent } from './types.js';
 
@@ -69,16 +68,12 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     this.#callback = callback;
     this.#client = client;
     this.#onNodeDeleted = options.onNodeDeleted;
-    if (options.persistent === true) {
-      this.#tracked = new TrackedChildren(this.path);
-      client.on('state', this.#onState);
-    }
+    if (options.persistent === true) this.#tracked = new TrackedChildren(this.path);
   }
 
   override cancel(): void {
     if (this.stopped) return;
     super.cancel();
-    this.#client.off('state', this.#onState);
     if (this.#listening) void this.#client.removeWatch(this.path, this.#onEvent, { recursive: true });
     this.#listening = false;
     if (this.#nodeDeleted) this.#onNodeDeleted?.();
@@ -109,7 +104,6 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
           if (!(error instanceof UnimplementedError)) throw error;
           // A server before 3.6: one-shot watches from now on.
           this.#tracked = undefined;
-          client.off('state', this.#onState);
           return this.stopped ? STOP : await this.#read(client.getChildren(this.path, watcher));
         }
       }
@@ -145,12 +139,12 @@ export class ChildrenWatch extends RearmingWatch<string[]> {
     if (effect !== 'none') this.refresh(event);
   };
 
-  readonly #onState = (state: ZkState): void => {
+  /** @internal */
+  protected override connectionLost(): void {
     // Changes made while disconnected are not reported: read again on reconnection.
-    if (state === ZkState.CONNECTED) return;
     this.#epoch += 1;
     this.#tracked?.desync();
-  };
+  }
 
   /** @internal */
   protected key(children: string[]): string {

@@ -124,9 +124,17 @@ export abstract class RearmingWatch<T> {
   // the same watcher function twice for a path.
   readonly #watcher = (event: WatchEvent): void => this.#trigger(event);
 
+  /**
+   * The client lost its connection (or session); watches set before may
+   * not fire for what changes until it is back.
+   * @internal
+   */
+  protected connectionLost(): void {}
+
   readonly #onState = (state: ZkState): void => {
     if (state !== ZkState.CONNECTED) {
       this.#established = false;
+      this.connectionLost();
     } else if (!this.#established) {
       this.#trigger(undefined);
     }
