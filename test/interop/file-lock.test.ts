@@ -10,21 +10,23 @@ import { StorageLockedError } from '../../src/storage/errors.js';
 import { FileStorage } from '../../src/storage/file-storage/file-storage.js';
 import { PYTHON } from './python-worker.js';
 
-/** Runs Python code; resolves with its output once it prints `marker` (or exits), and a way to end it. */
+/** Runs Python code; resolves with its output once it prints a whole line holding `marker`, and a way to end it. */
 function python(code: string, marker: string): Promise<{ output: string; pid: number; exited: Promise<number | null>; end: () => void }> {
   const child = spawn(PYTHON, ['-c', code], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
   let errors = '';
+  // A line can arrive in two chunks; only a finished line counts.
+  const printed = (): boolean => output.split('\n').slice(0, -1).some((line) => line.includes(marker));
   child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   return new Promise((resolve, reject) => {
     const done = (): void => resolve({ output, pid: child.pid ?? -1, exited, end: () => child.stdin.end() });
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(marker)) done();
+      if (printed()) done();
     });
     void exited.then((status) => {
-      if (output.includes(marker)) return;
+      if (printed()) return;
       if (errors.includes("No module named 'zc.lockfile'")) {
         reject(new Error(`${PYTHON} lacks zc.lockfile: apt-get install -y --no-install-recommends python3-zc.lockfile`));
       } else reject(new Error(`python exited (${status}) before ${marker}: ${errors}`));
