@@ -71,13 +71,21 @@ export class ChildrenView implements Iterable<string> {
   readonly #unprimed = new Set<ChildrenViewCallback>();
   #generation = 0;
   #watches: { cancel(): void }[] = [];
+  readonly #onClose: (() => void) | undefined;
 
   /** The path as given (normalized). */
   readonly path: string;
 
   /** @internal */
-  constructor(client: ZkClient, path: string, logger: Logger = silentLogger, options: ChildrenViewOptions = {}) {
+  constructor(
+    client: ZkClient,
+    path: string,
+    logger: Logger = silentLogger,
+    options: ChildrenViewOptions = {},
+    onClose?: () => void,
+  ) {
     this.#client = client;
+    this.#onClose = onClose;
     this.#logger = logger;
     this.#persistent = options.persistent === true;
     this.path = normalizeLinkPath(path);
@@ -144,6 +152,7 @@ export class ChildrenView implements Iterable<string> {
     this.#cancelWatches();
     this.#callbacks.clear();
     this.#unprimed.clear();
+    this.#onClose?.();
   }
 
   /** Resolves the path and watches the result and every link on the way. */
@@ -158,7 +167,7 @@ export class ChildrenView implements Iterable<string> {
     } catch (error) {
       if (generation !== this.#generation) return;
       if (first) {
-        this.#closed = true;
+        this.close();
         this.#rejectReady(error);
         return;
       }

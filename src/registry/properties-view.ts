@@ -52,6 +52,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
   #closed = false;
   #watcher: DataWatch | undefined;
   #loading: Promise<void> = Promise.resolve();
+  readonly #onClose: (() => void) | undefined;
 
   /** The path as given (normalized). */
   readonly path: string;
@@ -62,8 +63,10 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     path: string,
     options: PropertiesViewOptions = {},
     linked: Map<string, PropertiesView> = new Map(),
+    onClose?: () => void,
   ) {
     this.#client = client;
+    this.#onClose = onClose;
     this.path = normalizeLinkPath(path);
     this.#watch = options.watch ?? true;
     this.#logger = options.logger ?? silentLogger;
@@ -166,6 +169,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     this.#watcher?.cancel();
     this.#callbacks.clear();
     for (const view of this.#linked.values()) if (view !== this) view.close();
+    this.#onClose?.();
   }
 
   async #start(): Promise<void> {

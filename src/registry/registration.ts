@@ -105,6 +105,11 @@ export class Registrar {
     client.on('session', this.#onSession);
   }
 
+  /** The registrations kept alive: added (or being added) and not withdrawn. */
+  get registrations(): ReadonlySet<Registration> {
+    return this.#registrations;
+  }
+
   /** Creates the nodes of a new registration; `NodeExists` from a live foreign session is an error, as in zc.zk. */
   async add(registration: Registration): Promise<void> {
     this.#registrations.add(registration);

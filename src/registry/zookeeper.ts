@@ -79,7 +79,7 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   readonly #logger: Logger;
   readonly #wait: boolean;
   readonly #registrar: Registrar;
-  readonly #registrations = new Set<Registration>();
+  // Open views, closed with the helper; a view leaves when it closes.
   readonly #views = new Set<{ close(): void }>();
 
   /**
@@ -158,13 +158,12 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       properties: props,
     });
     await this.#registrar.add(registration);
-    this.#registrations.add(registration);
     return registration;
   }
 
   /** The registrations made through this helper and not withdrawn. */
   get registrations(): readonly Registration[] {
-    return [...this.#registrations].filter((registration) => !registration.withdrawn);
+    return [...this.#registrar.registrations];
   }
 
   /**
@@ -172,7 +171,7 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
    * gets re-registered after a session expiry (as in zc.zk).
    */
   async set(path: string, data: NodeDataInput, options: { version?: number } = {}): Promise<Stat> {
-    for (const registration of this.#registrations) {
+    for (const registration of this.#registrar.registrations) {
       if (registration.nodePaths.includes(path)) {
         await registration.set(Object.fromEntries(decodeNodeData(Buffer.from(data)).properties));
         const stat = await this.#client.exists(path);
@@ -185,15 +184,20 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
 
   /** A live view of the children of `path` (links followed); `persistent` follows them with a persistent watch. */
   children(path: string, options: ChildrenViewOptions = {}): ChildrenView {
-    const view = new ChildrenView(this.#client, path, this.#logger, options);
+    const view: ChildrenView = new ChildrenView(this.#client, path, this.#logger, options, () => this.#views.delete(view));
     this.#views.add(view);
     return view;
   }
 
   /** A live (or, with `watch: false`, one-off) view of the properties of `path`. */
   properties(path: string, options: PropertiesViewOptions = {}): PropertiesView {
-    const view = new PropertiesView(this.#client, path, { logger: this.#logger, ...options });
+    if (options.watch === false) return new PropertiesView(this.#client, path, { logger: this.#logger, ...options });
+    const view: PropertiesView = new PropertiesView(this.#client, path, { logger: this.#logger, ...options }, undefined, () =>
+      this.#views.delete(view),
+    );
     this.#views.add(view);
+    // A view that cannot start is done with, as a ChildrenView is.
+    view.ready.catch(() => view.close());
     return view;
   }
 
@@ -250,7 +254,6 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     for (const view of this.#views) view.close();
     this.#views.clear();
     this.#registrar.close();
-    this.#registrations.clear();
     if (this.#ownsClient) await this.#client.close();
   }
 }

@@ -41,6 +41,7 @@ import {
   rawAddWatch,
   rawRemoveWatches,
   tapNotifications,
+  dropOneShotWatcher,
   fromRawAcl,
   lastQueuedPacket,
   rawPing,
@@ -178,6 +179,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #nudgeTimer: NodeJS.Timeout | undefined;
   readonly #pending = new Set<PendingRequest>();
   readonly #persistentWatches = new Map<string, PersistentWatch>();
+  readonly #rawWatchers = new WeakMap<Watcher, (event: RawEvent) => void>();
   #persistentUnsupported = false;
 
   /**
@@ -404,7 +406,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       const callback = (error: unknown, data: Buffer | undefined, stat: Parameters<typeof toStat>[0]): void =>
         error ? done(error) : done(null, { data: data ?? Buffer.alloc(0), stat: toStat(stat) });
       if (watcher === undefined) raw.getData(path, callback);
-      else raw.getData(path, (event: RawEvent) => watcher(toWatchEvent(event)), callback);
+      else raw.getData(path, this.#rawWatcher(watcher), callback);
     });
   }
 
@@ -418,7 +420,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       const callback = (error: unknown, stat: Parameters<typeof toStat>[0] | null): void =>
         error ? done(error) : done(null, stat ? toStat(stat) : null);
       if (watcher === undefined) raw.exists(path, callback);
-      else raw.exists(path, (event: RawEvent) => watcher(toWatchEvent(event)), callback);
+      else raw.exists(path, this.#rawWatcher(watcher), callback);
     });
   }
 
@@ -433,8 +435,34 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return this.#request<string[]>(path, (raw, done) => {
       const callback = (error: unknown, children: string[]): void => (error ? done(error) : done(null, children));
       if (watcher === undefined) raw.getChildren(path, callback);
-      else raw.getChildren(path, (event: RawEvent) => watcher(toWatchEvent(event)), callback);
+      else raw.getChildren(path, this.#rawWatcher(watcher), callback);
     });
+  }
+
+  /**
+   * Takes back a watcher given to {@link get}, {@link exists} or
+   * {@link getChildren} for `path` before it fired: it is not called, and
+   * not kept (with all it holds) until the node changes. ZooKeeper keeps
+   * its one-shot watch until it fires or the connection ends; nothing is
+   * called then.
+   */
+  forgetWatcher(path: string, watcher: Watcher): void {
+    const raw = this.#rawWatchers.get(watcher);
+    if (raw !== undefined && this.#raw !== undefined) dropOneShotWatcher(this.#raw, path, raw);
+  }
+
+  /**
+   * The library's watcher for ours, one per watcher: it registers a function
+   * once per path and kind, so a watch read again before it fired (after a
+   * reconnection, say) is still called once.
+   */
+  #rawWatcher(watcher: Watcher): (event: RawEvent) => void {
+    let raw = this.#rawWatchers.get(watcher);
+    if (raw === undefined) {
+      raw = (event) => watcher(toWatchEvent(event));
+      this.#rawWatchers.set(watcher, raw);
+    }
+    return raw;
   }
 
   /**

@@ -90,6 +90,7 @@ export abstract class RearmingWatch<T> {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     this.#client.off('state', this.#onState);
+    this.#client.forgetWatcher(this.path, this.#watcher);
     this.#resolveReady();
   }
 
@@ -172,7 +173,11 @@ export abstract class RearmingWatch<T> {
       this.#fetchFailed(error);
       return;
     }
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      // Cancelled during the read, which armed the watch again.
+      this.#client.forgetWatcher(this.path, this.#watcher);
+      return;
+    }
     if (state === STOP) {
       this.cancel();
       return;

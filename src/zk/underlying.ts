@@ -129,6 +129,24 @@ const jute = requireLib('node-zookeeper-client/lib/jute/index.js') as Jute;
 /** The library's WatcherManager: where notifications are dispatched. */
 interface RawWatcherManager {
   emit(event: { type: number; path: string }): void;
+  dataWatchers: Record<string, NodeJS.EventEmitter>;
+  childWatchers: Record<string, NodeJS.EventEmitter>;
+  existenceWatchers: Record<string, NodeJS.EventEmitter>;
+}
+
+/**
+ * Takes a one-shot watcher back from the library: it is not called, and
+ * not set again on a new connection. The library would keep it, and what
+ * it holds, until the node changes.
+ */
+export function dropOneShotWatcher(client: RawClient, path: string, watcher: (event: Event) => void): void {
+  const watchers = manager(client).watcherManager;
+  for (const byPath of [watchers.dataWatchers, watchers.childWatchers, watchers.existenceWatchers]) {
+    const emitter = byPath[path];
+    if (emitter === undefined) continue;
+    emitter.removeListener('notification', watcher);
+    if (emitter.listenerCount('notification') === 0) delete byPath[path];
+  }
 }
 
 /**

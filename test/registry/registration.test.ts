@@ -13,6 +13,7 @@ import { eventually, Inbox } from '../support/events.js';
 import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { quietLogger } from '../support/logger.js';
+import { collected } from '../support/gc.js';
 
 describe('ZooKeeper.register (real ZooKeeper)', function () {
   const clients = new ClientBag();
@@ -209,6 +210,38 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
     await zk.register('/fooservice', 'h:2');
     expect(await observer.getChildren('/fooservice')).to.deep.equal(['h:2']);
     expect(zk.registrations.map((r) => r.name)).to.deep.equal(['h:2']);
+  });
+
+  it('lets go of withdrawn registrations and of closed, one-off and failed views', async () => {
+    // A long-running process registers and watches again and again.
+    const zk = await open();
+    // In a function of its own: a suspended async function can keep its locals.
+    const useAndDrop = async (): Promise<Map<string, WeakRef<object>>> => {
+      const refs = new Map<string, WeakRef<object>>();
+      const registration = await zk.register('/fooservice', ['h', 1]);
+      await registration.withdraw();
+      refs.set('withdrawn registration', new WeakRef(registration));
+      const children = zk.children('/fooservice');
+      await children.ready;
+      children.close();
+      refs.set('closed children view', new WeakRef(children));
+      const properties = zk.properties('/fooservice');
+      await properties.ready;
+      properties.close();
+      refs.set('closed properties view', new WeakRef(properties));
+      const once = zk.properties('/fooservice', { watch: false });
+      await once.ready;
+      refs.set('one-off properties view', new WeakRef(once));
+      const missing = zk.properties('/nothing');
+      await missing.ready.catch(() => undefined);
+      refs.set('properties view of a missing node', new WeakRef(missing));
+      return refs;
+    };
+    const refs = await useAndDrop();
+    expect(zk.registrations).to.deep.equal([]);
+    const kept: string[] = [];
+    for (const [what, ref] of refs) if (!(await collected(ref))) kept.push(what);
+    expect(kept).to.deep.equal([]);
   });
 
   it('fails to connect with FailedConnectError, logging zc.zk\'s message', async () => {

@@ -139,6 +139,25 @@ describe('ZkClient CRUD (real ZooKeeper)', function () {
     expect(events.pending).to.deep.equal([]);
   });
 
+  it('calls a watcher given twice for one path and kind once, and not at all once forgotten', async () => {
+    const other = await clients.open(connection);
+    await zk.create('/w', 'a');
+    const events = new Inbox<string>();
+    const onData = (event: { type: string }): void => events.push(`data:${event.type}`);
+    const onChildren = (event: { type: string }): void => events.push(`children:${event.type}`);
+    // Read twice before anything changed, as a watch does after a reconnection.
+    await zk.get('/w', onData);
+    await zk.get('/w', onData);
+    await zk.getChildren('/w', onChildren);
+    zk.forgetWatcher('/w', onChildren);
+    await other.set('/w', 'b');
+    await other.create('/w/child');
+    expect(await events.next()).to.equal('data:changed');
+    // The notifications would have arrived before this round trip's answer.
+    await zk.exists('/w');
+    expect(events.pending).to.deep.equal([]);
+  });
+
   it('removes ephemeral nodes when their session closes', async () => {
     const owner = await clients.open(connection);
     await owner.create('/eph-owner', 'x', { ephemeral: true });
