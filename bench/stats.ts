@@ -15,5 +15,5 @@ export function msSince(start: bigint): number {
 
 /** Prints one figure as `name: value unit`, aligned. */
 export function report(name: string, value: number, unit: string, digits = 2): void {
-  console.log(`${name.padEnd(58)} ${value.toFixed(digits).padStart(12)} ${unit}`);
+  console.log(`${name.padEnd(66)} ${value.toFixed(digits).padStart(12)} ${unit}`);
 }
