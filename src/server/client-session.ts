@@ -29,6 +29,8 @@ export interface ClientSessionOptions {
   readonly maxPendingCalls: number;
   /** Stop reading while this many reply bytes wait to be sent. */
   readonly maxBufferedBytes: number;
+  /** Drop the client once more than `maxBufferedBytes` have waited this long without it taking any. */
+  readonly stalledClientTimeoutMs: number;
   /** What sessions share. */
   readonly context: SessionContext;
   /** The `ruok` answer (JSON text). */
@@ -49,6 +51,7 @@ function marshallerFor(encoding: ZeoEncoding): Marshaller {
 }
 
 const FORCE_CLOSE_MS = 2000;
+const KEEPALIVE_MS = 60_000;
 
 /** The server side of one client connection. */
 export class ClientSession {
@@ -67,6 +70,10 @@ export class ClientSession {
   #pendingCalls = 0;
   #paused = false;
   #draining = false;
+  // Bytes handed to the socket, and how many of them had left when the stall check was armed.
+  #queuedBytes = 0;
+  #sentAtStallCheck = 0;
+  #stallCheck: NodeJS.Timeout | undefined;
   /** One promise per `tpc_finish` in progress, settled once its reply is written. */
   readonly #finishReplies = new Set<Promise<void>>();
 
@@ -82,10 +89,15 @@ export class ClientSession {
       close: (reason) => this.close(reason),
     });
     socket.setNoDelay(true);
+    // A client that vanished without a word (power, network) is found out even on a quiet server.
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#maybeResume());
     socket.on('error', (error) => options.logger.debug({ err: error, client: this.remote }, 'client socket error'));
-    socket.once('close', () => void this.#onSocketClosed());
+    socket.once('close', () => {
+      clearTimeout(this.#stallCheck);
+      void this.#onSocketClosed();
+    });
     this.#write(encodeFrame(encodeHandshake(options.announce)));
   }
 
@@ -157,6 +169,29 @@ export class ClientSession {
       setImmediate(this.#uncork);
     }
     this.#socket.write(frame);
+    this.#queuedBytes += frame.length;
+    if (this.#stallCheck === undefined && this.#socket.writableLength > this.#options.maxBufferedBytes) this.#armStallCheck();
+  };
+
+  // A client that stopped reading (paused, hung) but keeps its connection
+  // open would have every invalidation pile up here: it is dropped once it
+  // takes nothing for a while, and reconnects when it reads again.
+  #armStallCheck(): void {
+    this.#sentAtStallCheck = this.#queuedBytes - this.#socket.writableLength;
+    this.#stallCheck = setTimeout(this.#checkStall, this.#options.stalledClientTimeoutMs).unref();
+  }
+
+  readonly #checkStall = (): void => {
+    this.#stallCheck = undefined;
+    const waiting = this.#socket.writableLength;
+    if (this.#closing || waiting <= this.#options.maxBufferedBytes) return;
+    if (this.#queuedBytes - waiting > this.#sentAtStallCheck) {
+      this.#armStallCheck(); // slow, but reading
+      return;
+    }
+    const reason = `the client read nothing for ${this.#options.stalledClientTimeoutMs} ms while ${waiting} bytes waited for it`;
+    this.#options.logger.warn({ client: this.remote, waiting }, `disconnecting ${this.remote}: ${reason}`);
+    this.destroy(reason);
   };
 
   #onData(chunk: Buffer): void {

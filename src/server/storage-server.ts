@@ -38,6 +38,14 @@ export interface StorageServerOptions {
   /** Stop reading from a client while this many reply bytes wait to be sent to it. @defaultValue 1 MiB */
   readonly maxBufferedBytes?: number;
   /**
+   * Disconnect a client that has taken none of the bytes sent to it for
+   * this many milliseconds while more than `maxBufferedBytes` wait: one
+   * that stopped reading would otherwise have every invalidation pile up in
+   * the server's memory. It reconnects (and checks its cache) once it reads
+   * again. @defaultValue 60000
+   */
+  readonly stalledClientTimeoutMs?: number;
+  /**
    * How long {@link StorageServer.close} lets the `tpc_finish` calls in
    * progress complete and their replies reach the clients, in milliseconds,
    * before it drops the connections (0: drop them at once). The storages
@@ -131,6 +139,10 @@ export class StorageServer extends EventEmitter<StorageServerEvents> {
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
       throw new InvalidArgumentError(`transactionTimeoutMs must be a positive number, got ${timeout}`);
     }
+    const stalled = options.stalledClientTimeoutMs;
+    if (stalled !== undefined && !(Number.isFinite(stalled) && stalled > 0)) {
+      throw new InvalidArgumentError(`stalledClientTimeoutMs must be a positive number, got ${stalled}`);
+    }
     const shutdownTimeout = options.shutdownTimeoutMs;
     if (shutdownTimeout !== undefined && !(Number.isFinite(shutdownTimeout) && shutdownTimeout >= 0)) {
       throw new InvalidArgumentError(`shutdownTimeoutMs must be a non-negative number, got ${shutdownTimeout}`);
@@ -209,6 +221,7 @@ export class StorageServer extends EventEmitter<StorageServerEvents> {
       maxFrameBytes: this.#options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       maxPendingCalls: this.#options.maxPendingCalls ?? 1000,
       maxBufferedBytes: this.#options.maxBufferedBytes ?? 1 << 20,
+      stalledClientTimeoutMs: this.#options.stalledClientTimeoutMs ?? 60_000,
       context: this.#context,
       ruok: () => this.ruok(),
       onClosed: (closed) => this.#sessionClosed(closed),

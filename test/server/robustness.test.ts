@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { z64 } from '../../src/storage/oid.js';
+import { p64, z64 } from '../../src/storage/oid.js';
 import { FrameDecoder } from '../../src/zeo/wire/frame-decoder.js';
 import { encodeFrame } from '../../src/zeo/wire/frame-encoder.js';
 import { PickleMarshaller } from '../../src/zeo/wire/pickle-marshaller.js';
@@ -139,6 +139,33 @@ describe('server: hostile and broken clients', () => {
       flooder.client.socket.resume();
     });
     expect(answered.size).to.equal(count);
+  });
+
+  it('drops a client that stops reading while invalidations pile up for it, and serves the others', async () => {
+    const { server, address, storage } = await startServer({ maxBufferedBytes: 64 * 1024, stalledClientTimeoutMs: 200 });
+    const bystander = (await RawClient.registered(address)).client;
+    const stuck = (await RawClient.registered(address)).client;
+    stuck.socket.pause(); // alive, but reads nothing
+    const dropped = new Promise<string | undefined>((resolve) =>
+      server.on('connectionClosed', (info) => resolve(info.closedReason)),
+    );
+    let gone = false;
+    void dropped.then(() => (gone = true));
+    // Commits of 1,000 objects each, until the stuck client is dropped:
+    // first the kernel's buffers fill, then the server's.
+    const oids = Array.from({ length: 1000 }, (_, i) => p64(BigInt(i + 1)));
+    let serial = z64;
+    for (let round = 0; !gone && round < 5000; round += 1) {
+      const txn = { user: Buffer.alloc(0), description: Buffer.alloc(0), extension: Buffer.alloc(0) };
+      await storage.tpcBegin(txn);
+      for (const oid of oids) await storage.store(oid, serial, RECORD, txn);
+      await storage.tpcVote(txn);
+      serial = await storage.tpcFinish(txn);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await dropped).to.match(/^the client read nothing for 200 ms while \d+ bytes waited for it$/);
+    expect(server.status('1').connections).to.equal(1);
+    await stillServes(bystander);
   });
 
   it('aborts the transaction of a client that disconnects holding the commit lock; the waiting vote proceeds', async () => {
