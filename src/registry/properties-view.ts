@@ -26,6 +26,12 @@ export interface PropertiesViewOptions {
   readonly logger?: Logger;
 }
 
+/** A view and the views it made to follow property links, by real path; shared down the links. */
+interface LinkFamily {
+  readonly root: PropertiesView;
+  readonly views: Map<string, PropertiesView>;
+}
+
 function emptyContent(): NodeContent {
   return { properties: new Map(), links: new Map(), propertyLinks: new Map() };
 }
@@ -41,12 +47,16 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
   readonly #client: ZkClient;
   readonly #watch: boolean;
   readonly #logger: Logger;
-  readonly #linked: Map<string, PropertiesView>;
+  readonly #family: LinkFamily;
+  // The views whose property links lead here: told when this one changes.
+  readonly #linkers = new Set<PropertiesView>();
   readonly #callbacks = new Set<PropertiesViewCallback>();
   readonly #ready: Promise<void>;
   #content: NodeContent = emptyContent();
   // Property link name → the real path of the node it points at.
-  #linkTargets = new Map<string, string>();
+  #linkTargets: ReadonlyMap<string, string> = new Map();
+  // The targets of a load in progress, which a sweep meanwhile keeps.
+  #loadingTargets: ReadonlyMap<string, string> = new Map();
   #realPath: string | undefined;
   #isReady = false;
   #closed = false;
@@ -62,7 +72,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     client: ZkClient,
     path: string,
     options: PropertiesViewOptions = {},
-    linked: Map<string, PropertiesView> = new Map(),
+    family?: LinkFamily,
     onClose?: () => void,
   ) {
     this.#client = client;
@@ -70,7 +80,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     this.path = normalizeLinkPath(path);
     this.#watch = options.watch ?? true;
     this.#logger = options.logger ?? silentLogger;
-    this.#linked = linked;
+    this.#family = family ?? { root: this, views: new Map() };
     this.#ready = this.#start();
     this.#ready.catch(() => undefined);
   }
@@ -168,14 +178,19 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     this.#closed = true;
     this.#watcher?.cancel();
     this.#callbacks.clear();
-    for (const view of this.#linked.values()) if (view !== this) view.close();
+    this.#linkers.clear();
+    const { root, views } = this.#family;
+    if (root === this) {
+      for (const view of views.values()) view.close();
+      views.clear();
+    }
     this.#onClose?.();
   }
 
   async #start(): Promise<void> {
     const realPath = await resolvePath(this.#client, this.path);
     this.#realPath = realPath;
-    this.#linked.set(realPath, this);
+    this.#family.views.set(realPath, this);
     if (!this.#watch) {
       await this.#load((await this.#client.get(realPath)).data);
       this.#isReady = true;
@@ -218,36 +233,71 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
       this.#logger.error({ err: decoded.error, path: this.path }, `bad json data in node at '${this.path}'`);
     }
     const linkTargets = new Map<string, string>();
+    this.#loadingTargets = linkTargets;
     for (const [name, link] of decoded.propertyLinks) {
       if (decoded.properties.has(name)) continue;
       try {
         const { path } = link.parts;
         const target = await resolvePath(this.#client, resolveLinkTarget(this.path, path));
-        await this.#linkedView(target);
         linkTargets.set(name, target);
+        try {
+          await this.#linkedView(target);
+        } catch (error) {
+          linkTargets.delete(name);
+          throw error;
+        }
       } catch (error) {
         this.#logger.error({ err: error, path: this.path }, `Bad property link '${name} =>' ${JSON.stringify(link.target)}`);
       }
     }
+    const before = new Set(this.#linkTargets.values());
+    const after = new Set(linkTargets.values());
     this.#content = decoded;
     this.#linkTargets = linkTargets;
+    this.#loadingTargets = new Map();
+    const dropped = [...before].filter((target) => !after.has(target));
+    for (const target of dropped) {
+      const view = this.#family.views.get(target);
+      if (view !== undefined) view.#linkers.delete(this);
+    }
+    if (dropped.length > 0) this.#family.root.#sweep();
   }
 
   async #linkedView(realPath: string): Promise<PropertiesView> {
-    let view = this.#linked.get(realPath);
+    const { views } = this.#family;
+    let view = views.get(realPath);
     if (view === undefined) {
-      view = new PropertiesView(this.#client, realPath, { watch: this.#watch, logger: this.#logger }, this.#linked);
-      this.#linked.set(realPath, view);
-      if (this.#watch) {
-        view.#callbacks.add(() => {
-          if (this.#closed) return false;
-          this.#notify();
-          return undefined;
-        });
-      }
+      view = new PropertiesView(this.#client, realPath, { watch: this.#watch, logger: this.#logger }, this.#family);
+      views.set(realPath, view);
     }
+    if (this.#watch) view.#linkers.add(this);
     await view.ready;
     return view;
+  }
+
+  /**
+   * Closes the linked views no property link leads to any more (a link
+   * was changed or removed, or never worked): each holds a watch.
+   */
+  #sweep(): void {
+    const { root, views } = this.#family;
+    const reachable = new Set<PropertiesView>();
+    const visit = (view: PropertiesView): void => {
+      if (reachable.has(view)) return;
+      reachable.add(view);
+      for (const targets of [view.#linkTargets, view.#loadingTargets]) {
+        for (const path of targets.values()) {
+          const next = views.get(path);
+          if (next !== undefined) visit(next);
+        }
+      }
+    };
+    visit(root);
+    for (const [path, view] of views) {
+      if (reachable.has(view)) continue;
+      views.delete(path);
+      view.close();
+    }
   }
 
   #lookup(key: string, seen: Set<string>): PropertyValue | undefined {
@@ -258,7 +308,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     if (link === undefined) return undefined;
     const { property } = link.parts;
     const where = this.#linkTargets.get(key);
-    const view = where === undefined ? undefined : this.#linked.get(where);
+    const view = where === undefined ? undefined : this.#family.views.get(where);
     if (where === undefined || view === undefined) return undefined;
     if (seen.has(where)) throw new LinkLoopError([...seen, where]);
     seen.add(where);
@@ -272,8 +322,12 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     if (!this.#watch) await this.#load(encodeNodeData(content));
   }
 
-  #notify(): void {
+  /** Calls the callbacks, then tells the views linking here (once each, as links may form a cycle). */
+  #notify(told = new Set<PropertiesView>()): void {
+    if (told.has(this)) return;
+    told.add(this);
     for (const callback of [...this.#callbacks]) this.#call(callback);
+    for (const linker of [...this.#linkers]) if (!linker.#closed) linker.#notify(told);
   }
 
   #call(callback: PropertiesViewCallback): void {

@@ -184,5 +184,37 @@ describe('registry views and links (real ZooKeeper)', function () {
       await writer.set('/fooservice', '{"threads":5}');
       expect(await seen.until((value) => value === 5)).to.equal(5);
     });
+
+    it('follows a property link to its new target and stops watching the old one', async () => {
+      await zk.importTree('/t1\n  v = 1\n/t2\n  v = 2\n/top\n  x => /t1 v\n');
+      const top = zk.properties('/top');
+      await top.ready;
+      const seen = new Inbox<unknown>();
+      top.subscribe((p) => seen.push(p.get('x')));
+      expect(await seen.next()).to.equal(1);
+      // The top view and the one it follows the link with, each watching its node.
+      const watching = zk.client.listenerCount('state');
+      for (const target of ['/t2', '/t1', '/t2', '/t1']) {
+        await writer.set('/top', JSON.stringify({ 'x =>': `${target} v` }));
+        expect(await seen.until((value) => value === (target === '/t1' ? 1 : 2))).to.not.equal(undefined);
+      }
+      expect(zk.client.listenerCount('state')).to.equal(watching);
+      await writer.set('/t1', '{"v":7}');
+      expect(await seen.until((value) => value === 7)).to.equal(7);
+    });
+
+    it('tells a view of a change of a node that another linked view followed first and then let go', async () => {
+      // /top follows /shared through /mid and directly; then /mid stops.
+      await zk.importTree('/shared\n  v = 1\n/mid\n  w => /shared v\n/top\n  m => /mid w\n  s => /shared v\n');
+      const top = zk.properties('/top');
+      await top.ready;
+      const seen = new Inbox<unknown>();
+      top.subscribe((p) => seen.push(`${String(p.get('m'))} ${String(p.get('s'))}`));
+      expect(await seen.next()).to.equal('1 1');
+      await writer.set('/mid', '{"w":"own"}');
+      expect(await seen.until((value) => value === 'own 1')).to.equal('own 1');
+      await writer.set('/shared', '{"v":2}');
+      expect(await seen.until((value) => value === 'own 2')).to.equal('own 2');
+    });
   });
 });
