@@ -1,10 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { ZkClient } from '../zk/client.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../zk/errors.js';
-import { ZkState } from '../zk/states.js';
 import type { Acl } from '../zk/types.js';
+import { waitUntilGone } from '../zk/wait-until-gone.js';
 import { encodeNodeData } from './node-data.js';
 import type { PropertyValue } from './property-value.js';
+
+const REMEMBERED_SESSIONS = 16;
 
 /** Properties stored on a registered node (JSON-compatible values). */
 export type RegistrationProperties = Record<string, PropertyValue>;
@@ -101,7 +103,7 @@ export class Registrar {
   constructor(client: ZkClient, logger: Logger) {
     this.#client = client;
     this.#logger = logger;
-    if (client.sessionId !== 0n) this.#ourSessions.add(client.sessionId);
+    if (client.sessionId !== 0n) this.#rememberSession(client.sessionId);
     client.on('session', this.#onSession);
   }
 
@@ -147,6 +149,13 @@ export class Registrar {
     for (const nodePath of registration.nodePaths) await this.#deleteIfOurs(nodePath);
   }
 
+  // A node of an older session of ours is gone a session timeout after
+  // that session ended: the last few sessions are all worth knowing.
+  #rememberSession(sessionId: bigint): void {
+    this.#ourSessions.add(sessionId);
+    if (this.#ourSessions.size > REMEMBERED_SESSIONS) this.#ourSessions.delete(this.#ourSessions.values().next().value as bigint);
+  }
+
   /** Stops re-registering (the client is closing). */
   close(): void {
     this.#client.off('session', this.#onSession);
@@ -155,7 +164,7 @@ export class Registrar {
   }
 
   readonly #onSession = (sessionId: bigint): void => {
-    this.#ourSessions.add(sessionId);
+    this.#rememberSession(sessionId);
     if (this.#registrations.size === 0) return;
     // A newer session makes any run still working on the old one moot.
     this.#abort.abort();
@@ -224,36 +233,8 @@ export class Registrar {
       this.#logger.warn(
         `${nodePath} is held by another session (0x${stat.ephemeralOwner.toString(16)}); waiting for it to go`,
       );
-      await this.#waitUntilGone(nodePath, signal);
+      await waitUntilGone(this.#client, nodePath, signal);
     }
-  }
-
-  #waitUntilGone(nodePath: string, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', finish);
-        this.#client.off('state', onState);
-        resolve();
-      };
-      // A lost session also ends the wait: the next session starts a new run.
-      const onState = (state: ZkState): void => {
-        if (state === ZkState.LOST) finish();
-      };
-      signal?.addEventListener('abort', finish, { once: true });
-      this.#client.on('state', onState);
-      const check = (): void => {
-        this.#client.exists(nodePath, () => check()).then(
-          (stat) => {
-            if (stat === null) finish();
-          },
-          () => finish(),
-        );
-      };
-      check();
-    });
   }
 
   async #deleteIfOurs(nodePath: string): Promise<void> {

@@ -13,6 +13,7 @@ import type { AddressInput } from '../registry/server-address.js';
 import { ZooKeeper, type RegisteringEvent } from '../registry/zookeeper.js';
 import { ClientClosedError, NodeExistsError, NoNodeError, RetryFailedError, ZooKeeperError } from '../zk/errors.js';
 import { ZkState } from '../zk/states.js';
+import { waitUntilGone } from '../zk/wait-until-gone.js';
 import { RegistrationClosedError, RegistrationPathError } from './errors.js';
 
 /** Options for {@link ServerRegistration.begin}. */
@@ -121,7 +122,7 @@ export class ServerRegistration {
         if (error instanceof NodeExistsError && error.path !== undefined) {
           // A crashed predecessor's node lives until its session expires.
           this.#logger.warn(`${error.path} is held by another session; waiting for it to go before registering`);
-          await this.#waitUntilGone(error.path);
+          await waitUntilGone(this.#zookeeper.client, error.path, this.#stop.signal);
           continue;
         }
         if (error instanceof ZooKeeperError && (error.retryable || error instanceof RetryFailedError)) {
@@ -133,32 +134,6 @@ export class ServerRegistration {
         throw error;
       }
     }
-  }
-
-  #waitUntilGone(nodePath: string): Promise<void> {
-    const client = this.#zookeeper.client;
-    const signal = this.#stop.signal;
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', finish);
-        resolve();
-      };
-      signal.addEventListener('abort', finish, { once: true });
-      const check = (): void => {
-        if (settled) return;
-        client.exists(nodePath, () => check()).then(
-          (stat) => {
-            if (stat === null) finish();
-          },
-          // Let the caller try again and meet the error itself.
-          () => finish(),
-        );
-      };
-      check();
-    });
   }
 
   /**
