@@ -3,6 +3,7 @@
 // against our server registered in a real ZooKeeper, and against a socket
 // that answers ruok with a Python server's exact bytes.
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { utimes, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -107,16 +108,22 @@ describe('zkzeo: the Nagios check (zkzeo-nagios)', function () {
     expect(saved).to.match(/^\{"1": \{"connections": 1, "loads": 0, "stores": 1, "commits": 1, "aborts": 0, "active_txns": 0, "lock_time": null, /);
 
     for (let i = 0; i < 3; i++) await client.call('loadBefore', [oid, maxTid]);
-    // As if the previous run was a minute ago.
+    // As if the previous run was a minute ago, exactly: the wall clock stands still during the run.
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     const minuteAgo = new Date(Date.now() - 60_000);
-    await utimes(statusPath, minuteAgo, minuteAgo);
-    const second = await checkRegisteredServer(connection, PATH, { outputMetrics: true, statusPath, timeUnits: 'minutes' });
+    let second: Awaited<ReturnType<typeof checkRegisteredServer>>;
+    try {
+      await utimes(statusPath, minuteAgo, minuteAgo);
+      second = await checkRegisteredServer(connection, PATH, { outputMetrics: true, statusPath, timeUnits: 'minutes' });
+    } finally {
+      clock.restore();
+    }
     const lines = second.output.split('\n');
     expect(lines.slice(0, 3)).to.deep.equal(['OK|active_txns=0', '| connections=1', ' waiting=0']);
     expect(lines.slice(3, 7)).to.deep.equal([' aborts=0.0', ' commits=0.0', ' conflicts=0.0', ' conflicts_resolved=0.0']);
     const loads = /^ loads=(\d+\.\d+(?:e-\d+)?)$/.exec(lines[7] ?? '');
     expect(loads, lines[7]).to.not.equal(null);
-    expect(Number(loads?.[1])).to.be.closeTo(3, 0.01);
+    expect(Number(loads?.[1])).to.be.closeTo(3, 0.0001);
     expect(lines.slice(8)).to.deep.equal([' stores=0.0', '']);
     expect(await readFile(statusPath, 'utf8')).to.match(/"sameple-time": \d+\.\d+\}\}$/);
 
