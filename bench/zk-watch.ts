@@ -14,32 +14,46 @@ const writer = new ZkClient(server.connectionString);
 const watcher = new ZkClient(server.connectionString);
 try {
   await Promise.all([writer.start(), watcher.start()]);
-  await writer.create('/bench');
-
-  // 1. change → callback latency, one change at a time.
-  let expected = -1;
-  let changedAt = 0n;
-  let resolveSeen: (() => void) | undefined;
-  const latencies: number[] = [];
-  const watch = new ChildrenWatch(watcher, '/bench', (children) => {
-    if (children.length === expected && resolveSeen !== undefined) {
-      latencies.push(msSince(changedAt));
-      resolveSeen();
+  // 1. change → callback latency, one change at a time, with a one-shot
+  //    and with a persistent watch; next to it, the create's own round
+  //    trip: ZooKeeper alone, the floor under any watch.
+  for (const persistent of [false, true]) {
+    const path = persistent ? '/bench-persistent' : '/bench';
+    await writer.create(path);
+    let expected = -1;
+    let changedAt = 0n;
+    let resolveSeen: (() => void) | undefined;
+    const latencies: number[] = [];
+    const roundTrips: number[] = [];
+    const watch = new ChildrenWatch(
+      watcher,
+      path,
+      (children) => {
+        if (children.length === expected && resolveSeen !== undefined) {
+          latencies.push(msSince(changedAt));
+          resolveSeen();
+        }
+      },
+      { persistent },
+    );
+    await watch.ready;
+    for (let i = 0; i < CHANGES; i += 1) {
+      expected = i + 1;
+      const seen = new Promise<void>((resolve) => (resolveSeen = resolve));
+      changedAt = process.hrtime.bigint();
+      await writer.create(`${path}/c${i}`);
+      roundTrips.push(msSince(changedAt));
+      await seen;
     }
-  });
-  await watch.ready;
-  for (let i = 0; i < CHANGES; i += 1) {
-    expected = i + 1;
-    const seen = new Promise<void>((resolve) => (resolveSeen = resolve));
-    changedAt = process.hrtime.bigint();
-    await writer.create(`/bench/c${i}`);
-    await seen;
+    watch.cancel();
+    const latency = summarize(latencies);
+    const roundTrip = summarize(roundTrips);
+    console.log(`ChildrenWatch${persistent ? ' (persistent)' : ''} latency over ${latency.n} changes (create by one client → callback in another)`);
+    report('  median', latency.median, 'ms', 3);
+    report('  p99', latency.p99, 'ms', 3);
+    report("  the create's own round trip (ZooKeeper alone), median", roundTrip.median, 'ms', 3);
+    report("  the create's own round trip (ZooKeeper alone), p99", roundTrip.p99, 'ms', 3);
   }
-  watch.cancel();
-  const latency = summarize(latencies);
-  console.log(`ChildrenWatch latency over ${latency.n} changes (create by one client → callback in another)`);
-  report('  median', latency.median, 'ms', 3);
-  report('  p99', latency.p99, 'ms', 3);
 
   // 2. create 10,000 children (pipelined), then watch them.
   await writer.create('/many');
