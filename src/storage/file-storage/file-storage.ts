@@ -1,7 +1,8 @@
 /**
  * FileStorage: ZODB's `Data.fs` format, read and written byte-compatibly
  * with Python ZODB. Records are appended; an in-memory index maps each oid
- * to its newest record, and each record links to the previous revision.
+ * to its newest record, and each record links to the previous revision;
+ * it is saved as ZODB saves it (`Data.fs.index`, see saved-index.ts).
  * Committed bytes are read with synchronous positional reads (they come
  * from the page cache, as in Python's FileStorage); small transactions are
  * written with one synchronous `pwritev`; the fsync and large writes go
@@ -31,6 +32,7 @@ import {
   writeTxnHeader,
 } from './format.js';
 import { scanFile } from './index-scanner.js';
+import { loadSavedIndex, MIN_INDEXED_POSITION, saveIndex } from './saved-index.js';
 import { LockFile } from './lock-file.js';
 import { RecordReader } from './record-reader.js';
 import { cutOffDamagedTail } from './tail-repair.js';
@@ -103,7 +105,7 @@ export class FileStorage extends BaseStorage {
 
   /**
    * Opens (creating if needed) the FileStorage at `path`, scanning it to
-   * build the index. An unfinished or cut-off last transaction is removed
+   * build the index (only after what a saved `<path>.index` covers). An unfinished or cut-off last transaction is removed
    * (saved to `<path>.trN`) with a warning; other damage throws
    * `CorruptFileError` and leaves the file untouched.
    */
@@ -122,7 +124,9 @@ export class FileStorage extends BaseStorage {
         await handle.write(MAGIC, 0, MAGIC.length, 0);
         size = MAGIC.length;
       }
-      const scan = await scanFile(path, handle, size, logger);
+      // A saved index (Python's Data.fs.index) spares the scan of what it covers.
+      const saved = await loadSavedIndex(path, handle, size, logger);
+      const scan = await scanFile(path, handle, size, logger, saved);
       if (scan.damagedTail !== undefined) {
         if (readOnly) {
           logger.warn({ path, offset: scan.end }, `${path} ends in an incomplete transaction at ${scan.end} (${scan.damagedTail.reason}); ignoring it`);
@@ -130,6 +134,8 @@ export class FileStorage extends BaseStorage {
           await cutOffDamagedTail(path, handle, scan.end, size, scan.damagedTail.reason, logger);
         }
       }
+      // As Python does: an index rebuilt from scratch is saved at once.
+      if (!readOnly && saved === undefined) await trySaveIndex(path, scan.end, scan.index, logger);
       warnIfInFuture(path, scan.lastTid, options.clock ?? Date.now, logger);
       const opened: OpenedFile = { path, handle, lock, index: scan.index, end: scan.end, options, logger };
       return new FileStorage(opened, scan.lastTid, scan.maxOid);
@@ -377,10 +383,21 @@ export class FileStorage extends BaseStorage {
   protected async closeStorage(): Promise<void> {
     await Promise.allSettled([...this.#inflight]);
     try {
+      if (this.#lock !== undefined) await trySaveIndex(this.#path, this.#end, this.#index, this.#logger);
       await this.#handle.close();
     } finally {
       await this.#lock?.release();
     }
+  }
+}
+
+// The saved index only saves time: failing to write it is no reason to fail.
+async function trySaveIndex(path: string, end: number, index: ReadonlyMap<OidKey, number>, logger: Logger): Promise<void> {
+  if (end < MIN_INDEXED_POSITION) return;
+  try {
+    await saveIndex(path, end, index);
+  } catch (error) {
+    logger.error({ err: error, path }, `${path}: could not save the index: ${(error as Error).message}`);
   }
 }
 

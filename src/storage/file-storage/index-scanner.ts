@@ -40,9 +40,19 @@ interface Damage {
   readonly reason: string;
 }
 
-/** Scans the file `path` (open as `handle`, `size` bytes long). */
-export async function scanFile(path: string, handle: FileHandle, size: number, logger: Logger): Promise<ScanResult> {
-  return new IndexScanner(path, handle, size, logger).scan();
+/** Where a scan starts: after what a saved index covers (see saved-index.ts). */
+export interface ScanStart {
+  /** The index of the file before {@link pos}; the scan adds to it. */
+  readonly index: Map<OidKey, number>;
+  /** A transaction boundary. */
+  readonly pos: number;
+  /** The tid of the transaction before {@link pos}. */
+  readonly lastTid: Tid;
+}
+
+/** Scans the file `path` (open as `handle`, `size` bytes long), from its start or from `start`. */
+export async function scanFile(path: string, handle: FileHandle, size: number, logger: Logger, start?: ScanStart): Promise<ScanResult> {
+  return new IndexScanner(path, handle, size, logger, start).scan();
 }
 
 class IndexScanner {
@@ -50,14 +60,21 @@ class IndexScanner {
   readonly #size: number;
   readonly #logger: Logger;
   readonly #reader: WindowReader;
-  readonly #index = new Map<OidKey, number>();
+  readonly #index: Map<OidKey, number>;
+  readonly #start: number;
+  readonly #startTid: Tid;
   #maxKey: OidKey = 0;
 
-  constructor(path: string, handle: FileHandle, size: number, logger: Logger) {
+  constructor(path: string, handle: FileHandle, size: number, logger: Logger, start: ScanStart | undefined) {
     this.#path = path;
     this.#size = size;
     this.#logger = logger;
     this.#reader = new WindowReader(path, handle, size);
+    this.#index = start?.index ?? new Map();
+    this.#start = start?.pos ?? MAGIC.length;
+    this.#startTid = start?.lastTid ?? z64;
+    // Number and bigint keys compare correctly with each other.
+    for (const key of this.#index.keys()) if (key > this.#maxKey) this.#maxKey = key;
   }
 
   #corrupt(offset: number, problem: string): CorruptFileError {
@@ -66,8 +83,8 @@ class IndexScanner {
 
   async scan(): Promise<ScanResult> {
     await this.#checkMagic();
-    let pos = MAGIC.length;
-    let lastTid: Tid = z64;
+    let pos = this.#start;
+    let lastTid: Tid = this.#startTid;
     let damage: Damage | undefined;
     while (pos < this.#size) {
       if (this.#size - pos < TXN_HEADER_LENGTH) {
