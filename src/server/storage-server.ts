@@ -38,11 +38,13 @@ export interface StorageServerOptions {
   /** Stop reading from a client while this many reply bytes wait to be sent to it. @defaultValue 1 MiB */
   readonly maxBufferedBytes?: number;
   /**
-   * Disconnect a client that has taken none of the bytes sent to it for
-   * this many milliseconds while more than `maxBufferedBytes` wait: one
-   * that stopped reading would otherwise have every invalidation pile up in
-   * the server's memory. It reconnects (and checks its cache) once it reads
-   * again. @defaultValue 60000
+   * Disconnect a client that takes none of the bytes sent to it between
+   * two checks this many milliseconds apart while more than
+   * `maxBufferedBytes` wait (so after one to two times this): one that
+   * stopped reading would otherwise have every invalidation pile up in the
+   * server's memory. A client reading a big reply slowly is not stalled.
+   * It reconnects (and checks its cache) once it reads again.
+   * @defaultValue 60000
    */
   readonly stalledClientTimeoutMs?: number;
   /**

@@ -168,6 +168,30 @@ describe('server: hostile and broken clients', () => {
     await stillServes(bystander);
   });
 
+  it('keeps a client that reads a big reply slowly, longer than the stall timeout', async () => {
+    // Not shorter: TCP itself can hold back a window update for a good part of a second.
+    const { server, address, storage } = await startServer({ maxBufferedBytes: 64 * 1024, stalledClientTimeoutMs: 1000 });
+    const big = Buffer.alloc(24 << 20, 7);
+    const txn = { user: Buffer.alloc(0), description: Buffer.alloc(0), extension: Buffer.alloc(0) };
+    await storage.tpcBegin(txn);
+    await storage.store(p64(1n), z64, big, txn);
+    await storage.tpcVote(txn);
+    await storage.tpcFinish(txn);
+    const { client } = await RawClient.registered(address);
+    const dropped: Array<string | undefined> = [];
+    server.on('connectionClosed', (info) => dropped.push(info.closedReason));
+    // About 64 KiB per 10 ms: beyond what the kernel's buffers hold, a few seconds.
+    client.socket.prependListener('data', () => {
+      client.socket.pause();
+      setTimeout(() => client.socket.resume(), 10).unref();
+    });
+    const start = Date.now();
+    const reply = (await client.call('loadBefore', [p64(1n), MAX_TID])) as unknown[];
+    expect(Date.now() - start).to.be.greaterThan(1000);
+    expect((reply[0] as Buffer).equals(big)).to.equal(true);
+    expect(dropped).to.deep.equal([]);
+  });
+
   it('aborts the transaction of a client that disconnects holding the commit lock; the waiting vote proceeds', async () => {
     const { server, address } = await startServer();
     const a = (await RawClient.registered(address)).client;
