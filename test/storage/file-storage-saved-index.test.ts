@@ -147,6 +147,18 @@ describe('FileStorage: the saved index (Data.fs.index)', () => {
     expect([...back.index].sort()).to.deep.equal([...index].sort());
   });
 
+  it('goes when the file is created anew, so it cannot outlive the records it names', async () => {
+    await (await FileStorage.open(file)).close();
+    expect((await readFile(`${file}.index`)).length).to.be.greaterThan(0);
+    const storage = await FileStorage.open(file, { create: true });
+    try {
+      // Gone at once: a crash before the next close must not find it.
+      expect(await readFile(`${file}.index`).catch(() => undefined)).to.equal(undefined);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('is not written by a read-only open', async () => {
     const storage = await FileStorage.open(file, { readOnly: true });
     await storage.close();

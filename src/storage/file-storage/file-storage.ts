@@ -9,7 +9,7 @@
  * through the thread pool so that loads go on meanwhile.
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { InvalidArgumentError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { BaseStorage, type BaseStorageOptions } from '../base-storage.js';
@@ -32,7 +32,7 @@ import {
   writeTxnHeader,
 } from './format.js';
 import { scanFile } from './index-scanner.js';
-import { loadSavedIndex, MIN_INDEXED_POSITION, saveIndex } from './saved-index.js';
+import { loadSavedIndex, MIN_INDEXED_POSITION, saveIndex, savedIndexPath } from './saved-index.js';
 import { LockFile } from './lock-file.js';
 import { RecordReader } from './record-reader.js';
 import { cutOffDamagedTail } from './tail-repair.js';
@@ -383,7 +383,11 @@ export class FileStorage extends BaseStorage {
   protected async closeStorage(): Promise<void> {
     await Promise.allSettled([...this.#inflight]);
     try {
-      if (this.#lock !== undefined) await trySaveIndex(this.#path, this.#end, this.#index, this.#logger);
+      if (this.#lock !== undefined) {
+        // Without fsync on commit, the index must not reach the disk before the data it points at.
+        if (!this.#fsync) await this.#handle.sync();
+        await trySaveIndex(this.#path, this.#end, this.#index, this.#logger);
+      }
       await this.#handle.close();
     } finally {
       await this.#lock?.release();
@@ -391,11 +395,14 @@ export class FileStorage extends BaseStorage {
   }
 }
 
-// The saved index only saves time: failing to write it is no reason to fail.
+// The saved index only saves time: failing to write it is no reason to
+// fail. A file too small for one has none: an old index left beside a
+// re-created file could otherwise pass the sanity check one day and point
+// at superseded records.
 async function trySaveIndex(path: string, end: number, index: ReadonlyMap<OidKey, number>, logger: Logger): Promise<void> {
-  if (end < MIN_INDEXED_POSITION) return;
   try {
-    await saveIndex(path, end, index);
+    if (end < MIN_INDEXED_POSITION) await rm(savedIndexPath(path), { force: true });
+    else await saveIndex(path, end, index);
   } catch (error) {
     logger.error({ err: error, path }, `${path}: could not save the index: ${(error as Error).message}`);
   }

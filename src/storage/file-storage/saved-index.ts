@@ -15,7 +15,7 @@ import { decodePickleAt } from '../../pickle/decode.js';
 import { encodePickle } from '../../pickle/encode.js';
 import { tuple } from '../../pickle/values.js';
 import { oidKey, type OidKey, type Tid } from '../oid.js';
-import { readAt } from './file-io.js';
+import { readAt, writeAllAt } from './file-io.js';
 import { DATA_HEADER_LENGTH, MAGIC, TXN_HEADER_LENGTH, TxnStatus, readDataHeader, readPosition, readTxnHeader } from './format.js';
 
 /** An index read back, with what the sanity check found. */
@@ -111,6 +111,7 @@ async function checkSanity(handle: FileHandle, size: number, index: ReadonlyMap<
   let lastTid: Tid | undefined;
   let pos = end;
   for (;;) {
+    if (pos - 8 < MAGIC.length) return undefined;
     const lengthBytes = await read(pos - 8, 8);
     if (lengthBytes.length < 8) return undefined;
     const length = readPosition(lengthBytes, 0);
@@ -152,9 +153,8 @@ export async function saveIndex(dataPath: string, pos: number, index: ReadonlyMa
     let chunkBytes = 0;
     let written = 0;
     const flush = async (): Promise<void> => {
-      const bytes = Buffer.concat(chunks);
-      await handle.write(bytes, 0, bytes.length, written);
-      written += bytes.length;
+      await writeAllAt(handle, chunks, written);
+      for (const chunk of chunks) written += chunk.length;
       chunks = [];
       chunkBytes = 0;
     };
