@@ -59,6 +59,8 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
   #loadingTargets: ReadonlyMap<string, string> = new Map();
   #realPath: string | undefined;
   #isReady = false;
+  // In its first load: a view it links to that links back must not wait for it.
+  #loadingFirst = false;
   #closed = false;
   #watcher: DataWatch | undefined;
   #loading: Promise<void> = Promise.resolve();
@@ -126,7 +128,8 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
    * @throws BadPropertyLinkError when a property link value is malformed
    */
   get(key: string): PropertyValue | undefined {
-    return this.#lookup(key, new Set([this.#realPath ?? this.path]));
+    // As zc.zk: the nodes followed so far, so a link to another property of this node works.
+    return this.#lookup(key, new Set());
   }
 
   /** `[name, value]` pairs, with property links resolved. */
@@ -180,6 +183,12 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     this.#callbacks.clear();
     this.#linkers.clear();
     const { root, views } = this.#family;
+    for (const targets of [this.#linkTargets, this.#loadingTargets]) {
+      for (const target of targets.values()) {
+        const view = views.get(target);
+        if (view !== undefined) view.#linkers.delete(this);
+      }
+    }
     if (root === this) {
       for (const view of views.values()) view.close();
       views.clear();
@@ -189,11 +198,13 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
 
   async #start(): Promise<void> {
     const realPath = await resolvePath(this.#client, this.path);
+    // Closed meanwhile: watch nothing.
+    if (this.#closed) return;
     this.#realPath = realPath;
     this.#family.views.set(realPath, this);
     if (!this.#watch) {
-      await this.#load((await this.#client.get(realPath)).data);
-      this.#isReady = true;
+      const { data } = await this.#client.get(realPath);
+      await this.#firstLoad(data);
       return;
     }
     await new Promise<void>((resolve, reject) => {
@@ -212,18 +223,30 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
 
   async #onData(data: Buffer | null, resolve: () => void): Promise<void> {
     if (this.#closed) return;
+    if (!this.#isReady) {
+      await this.#firstLoad(data);
+      resolve();
+      return;
+    }
     if (data === null) {
       // Deleted: zc.zk empties the mapping and tells its callbacks.
       this.#content = emptyContent();
     } else {
       await this.#load(data);
     }
-    if (!this.#isReady) {
-      this.#isReady = true;
-      resolve();
-      return;
-    }
     this.#notify();
+  }
+
+  async #firstLoad(data: Buffer | null): Promise<void> {
+    this.#loadingFirst = true;
+    try {
+      if (data !== null) await this.#load(data);
+    } finally {
+      this.#loadingFirst = false;
+    }
+    this.#isReady = true;
+    // Views that did not wait for this one (a link cycle) see its values now.
+    for (const linker of [...this.#linkers]) if (linker !== this) linker.#notify();
   }
 
   /** Decodes `data` and makes sure every property link it holds is followed and watched. */
@@ -239,6 +262,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
       try {
         const { path } = link.parts;
         const target = await resolvePath(this.#client, resolveLinkTarget(this.path, path));
+        if (this.#closed) return;
         linkTargets.set(name, target);
         try {
           await this.#linkedView(target);
@@ -263,7 +287,9 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
     if (dropped.length > 0) this.#family.root.#sweep();
   }
 
-  async #linkedView(realPath: string): Promise<PropertiesView> {
+  async #linkedView(realPath: string): Promise<void> {
+    // A closed view (or family) makes no new views, whose watches no one would end.
+    if (this.#closed) return;
     const { views } = this.#family;
     let view = views.get(realPath);
     if (view === undefined) {
@@ -271,8 +297,11 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
       views.set(realPath, view);
     }
     if (this.#watch) view.#linkers.add(this);
+    // A view in its first load waits for its links: waiting for one back
+    // would wait for ever (a cycle, or a link to itself). It tells its
+    // linkers once it is ready instead.
+    if (view.#loadingFirst) return;
     await view.ready;
-    return view;
   }
 
   /**
@@ -326,6 +355,7 @@ export class PropertiesView implements Iterable<[string, PropertyValue]> {
   #notify(told = new Set<PropertiesView>()): void {
     if (told.has(this)) return;
     told.add(this);
+    if (!this.#isReady) return;
     for (const callback of [...this.#callbacks]) this.#call(callback);
     for (const linker of [...this.#linkers]) if (!linker.#closed) linker.#notify(told);
   }

@@ -203,6 +203,46 @@ describe('registry views and links (real ZooKeeper)', function () {
       expect(await seen.until((value) => value === 7)).to.equal(7);
     });
 
+    it('loads property links that form a cycle or point at their own node, and reports the loop on get', async () => {
+      await writer.create('/self', JSON.stringify({ v: 1, 'w =>': '/self v', 'z =>': '/self z' }));
+      await writer.create('/a', JSON.stringify({ 'x =>': '/b y' }));
+      await writer.create('/b', JSON.stringify({ 'y =>': '/a x' }));
+      for (const watch of [true, false]) {
+        const self = zk.properties('/self', { watch });
+        await self.ready;
+        // As in zc.zk: another property of the node itself is fine, the same one a loop.
+        expect(self.get('w')).to.equal(1);
+        expect(() => self.get('z')).to.throw(LinkLoopError);
+        const a = zk.properties('/a', { watch });
+        await a.ready;
+        expect(() => a.get('x')).to.throw(LinkLoopError);
+      }
+    });
+
+    it('keeps following its node after a link to a cycle appears in it', async () => {
+      await writer.create('/c', JSON.stringify({ 'v =>': '/d v' }));
+      await writer.create('/d', JSON.stringify({ 'v =>': '/c v' }));
+      await writer.create('/r', JSON.stringify({ n: 1 }));
+      const r = zk.properties('/r');
+      await r.ready;
+      const seen = new Inbox<unknown>();
+      r.subscribe((p) => seen.push(p.get('n')));
+      expect(await seen.next()).to.equal(1);
+      await writer.set('/r', JSON.stringify({ n: 2, 'x =>': '/c v' }));
+      expect(await seen.until((n) => n === 2)).to.equal(2);
+      await writer.set('/r', JSON.stringify({ n: 3, 'x =>': '/c v' }));
+      expect(await seen.until((n) => n === 3)).to.equal(3);
+    });
+
+    it('watches nothing once closed, even when closed while it starts', async () => {
+      await writer.create('/node', '{"a":1}');
+      const watching = zk.client.listenerCount('state');
+      const view = zk.properties('/node');
+      view.close();
+      await view.ready;
+      expect(zk.client.listenerCount('state')).to.equal(watching);
+    });
+
     it('tells a view of a change of a node that another linked view followed first and then let go', async () => {
       // /top follows /shared through /mid and directly; then /mid stops.
       await zk.importTree('/shared\n  v = 1\n/mid\n  w => /shared v\n/top\n  m => /mid w\n  s => /shared v\n');
