@@ -14,6 +14,7 @@ import type { ClassRegistry } from './class-registry.js';
 import type { DB } from './db.js';
 import { ConnectionStateError, GhostAccessError, InvalidObjectReferenceError } from './errors.js';
 import { GenericPersistent, updateGenericClass } from './generic-persistent.js';
+import { InvalidationQueue } from './invalidation-queue.js';
 import { ObjectCache, type CacheStats } from './object-cache.js';
 import { describeObject, metaOf, newGhost, Persistent, PersistentState, type PersistentJar } from './persistent.js';
 import type { PersistentMapping } from './persistent-mapping.js';
@@ -75,9 +76,6 @@ interface EncodedRecord {
   readonly data: Buffer;
 }
 
-// Past this many queued invalidated oids, a connection idle in the pool just drops its whole cache.
-const MAX_QUEUED_INVALIDATIONS = 100_000;
-
 const controls = new WeakMap<Connection, ConnectionControl>();
 
 /** @internal The control half of `conn`, for its database. */
@@ -120,9 +118,7 @@ export class Connection {
   readonly #changed = new Set<Persistent>();
   readonly #added = new Set<Persistent>();
   readonly #readCurrent = new Map<Persistent, Tid>();
-  #invalidations: Invalidation[] = [];
-  #queuedOids = 0;
-  #invalidateAll = false;
+  readonly #invalidations = new InvalidationQueue();
   #ownTid: Tid | null = null;
   readonly #loading = new Map<OidKey, Promise<void>>();
   readonly #fetching = new Map<OidKey, Promise<Persistent>>();
@@ -159,9 +155,7 @@ export class Connection {
       },
       invalidate: (invalidation) => this.#queueInvalidation(invalidation),
       invalidateAll: () => {
-        if (this.#historical !== undefined) return;
-        this.#invalidations = [];
-        this.#invalidateAll = true;
+        if (this.#historical === undefined) this.#invalidations.invalidateAll();
       },
       destroy: () => {
         const committing = this.#committing;
@@ -565,7 +559,7 @@ export class Connection {
       if (obj !== undefined) this.#cache.ghostify(obj);
     }
     this.#ownTid = tid;
-    this.#invalidations = this.#invalidations.filter((inv) => !inv.tid.equals(tid));
+    this.#invalidations.forget(tid);
     this.#changed.clear();
     this.#added.clear();
     this.#readCurrent.clear();
@@ -583,8 +577,7 @@ export class Connection {
     this.#changed.clear();
     this.#added.clear();
     this.#readCurrent.clear();
-    this.#invalidations = [];
-    this.#invalidateAll = true;
+    this.#invalidations.invalidateAll();
     this.#endCommit();
   }
 
@@ -625,30 +618,22 @@ export class Connection {
     // A historical view never changes.
     if (this.#historical !== undefined) return;
     if (this.#ownTid !== null && invalidation.tid.equals(this.#ownTid)) return;
-    if (this.#invalidateAll) return;
     this.#invalidations.push(invalidation);
-    this.#queuedOids += invalidation.oids.length;
-    if (this.#queuedOids > MAX_QUEUED_INVALIDATIONS) {
-      this.#invalidations = [];
-      this.#invalidateAll = true;
-    }
   }
 
   #newTransaction(): void {
     this.#generation++;
-    if (this.#invalidateAll) {
+    const invalidations = this.#invalidations.take();
+    if (invalidations === 'all') {
       for (const obj of [...this.#cache.objects()]) if (metaOf(obj).state === PersistentState.upToDate) this.#cache.ghostify(obj);
     } else {
-      for (const invalidation of this.#invalidations) {
+      for (const invalidation of invalidations) {
         for (const oid of invalidation.oids) {
           const obj = this.#cache.get(oid);
           if (obj !== undefined && metaOf(obj).state === PersistentState.upToDate) this.#cache.ghostify(obj);
         }
       }
     }
-    this.#invalidations = [];
-    this.#queuedOids = 0;
-    this.#invalidateAll = false;
     this.#snapshot = this.#historical ?? nextTid(this.#host.lastTid());
     this.#transaction = new TransactionMetadata();
     this.#cache.shrink();
