@@ -70,9 +70,10 @@ describe('FileStorage: the saved index (Data.fs.index)', () => {
   it('spares the scan of what it covers: a damaged early transaction goes unread', async () => {
     const logger = recordingLogger();
     await (await FileStorage.open(file)).close();
-    // An invalid status in the first transaction: a scan refuses the file.
+    // A wrong redundant length after the first transaction: a scan refuses the file.
+    const first = (await loadSampleExpected()).transactions[0];
     const handle = await open(file, 'r+');
-    await handle.write(Buffer.from('x'), 0, 1, 4 + 16);
+    await handle.write(Buffer.alloc(8, 0xff), 0, 8, 4 + (first?.length ?? 0));
     await handle.close();
     const storage = await FileStorage.open(file, { logger });
     try {
@@ -157,6 +158,15 @@ describe('FileStorage: the saved index (Data.fs.index)', () => {
     } finally {
       await storage.close();
     }
+  });
+
+  it('is not written for a file of empty transactions, which Python could not open with one', async () => {
+    const empty = path.join(tempDir(), 'Empty.fs');
+    const storage = await FileStorage.open(empty, { create: true });
+    for (let i = 0; i < 4; i++) await commit(storage, []);
+    await storage.close();
+    expect((await readFile(empty)).length).to.be.at.least(100);
+    expect(await readFile(`${empty}.index`).catch(() => undefined)).to.equal(undefined);
   });
 
   it('is not written by a read-only open', async () => {

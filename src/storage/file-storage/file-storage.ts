@@ -398,10 +398,11 @@ export class FileStorage extends BaseStorage {
 // The saved index only saves time: failing to write it is no reason to
 // fail. A file too small for one has none: an old index left beside a
 // re-created file could otherwise pass the sanity check one day and point
-// at superseded records.
+// at superseded records. Nor does a file of empty transactions: Python's
+// sanity check walks back past the file's start on it and fails the open.
 async function trySaveIndex(path: string, end: number, index: ReadonlyMap<OidKey, number>, logger: Logger): Promise<void> {
   try {
-    if (end < MIN_INDEXED_POSITION) await rm(savedIndexPath(path), { force: true });
+    if (end < MIN_INDEXED_POSITION || index.size === 0) await rm(savedIndexPath(path), { force: true });
     else await saveIndex(path, end, index);
   } catch (error) {
     logger.error({ err: error, path }, `${path}: could not save the index: ${(error as Error).message}`);

@@ -161,8 +161,3 @@ export function writeDataHeader(buffer: Buffer, offset: number, header: DataHead
   buffer.writeUInt16BE(0, offset + 32);
   writePosition(buffer, offset + 34, header.dataLength);
 }
-
-/** `'c'` for 0x63 and so on, for messages. */
-export function statusText(status: number): string {
-  return JSON.stringify(String.fromCharCode(status));
-}

@@ -18,7 +18,6 @@ import {
   readDataHeader,
   readPosition,
   readTxnHeader,
-  statusText,
   type TxnHeader,
 } from './format.js';
 
@@ -137,7 +136,9 @@ class IndexScanner {
       throw this.#corrupt(pos, `transaction length ${header.length} is shorter than its header (${header.headerLength})`);
     }
     if (header.status !== TxnStatus.committed && header.status !== TxnStatus.packed && header.status !== TxnStatus.undone) {
-      throw this.#corrupt(pos + 16, `invalid transaction status ${statusText(header.status)}`);
+      // As ZODB's read_index: say so, and read the transaction as committed.
+      const status = String.fromCharCode(header.status);
+      this.#logger.warn({ path: this.#path, offset: pos }, `${this.#path} has invalid status, ${status}, at ${pos}`);
     }
     if (pastEnd) {
       if (await this.#isTornTail(pos, header)) return { reason: 'the last transaction was cut off' };
