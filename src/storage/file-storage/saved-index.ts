@@ -58,7 +58,8 @@ export async function loadSavedIndex(dataPath: string, handle: FileHandle, size:
   try {
     parsed = parseSavedIndex(bytes);
   } catch (error) {
-    logger.warn({ err: error, path }, `loading index ${path}: ${(error as Error).message}`);
+    // ZODB logs this as an error too (with a traceback).
+    logger.error({ err: error, path }, `loading index ${path}: ${(error as Error).message}`);
     return undefined;
   }
   const lastTid = await checkSanity(handle, size, parsed.index, parsed.pos);
