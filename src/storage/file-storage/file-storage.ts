@@ -105,9 +105,10 @@ export class FileStorage extends BaseStorage {
 
   /**
    * Opens (creating if needed) the FileStorage at `path`, scanning it to
-   * build the index (only after what a saved `<path>.index` covers). An unfinished or cut-off last transaction is removed
-   * (saved to `<path>.trN`) with a warning; other damage throws
-   * `CorruptFileError` and leaves the file untouched.
+   * build the index (only after what a saved `<path>.index` covers). An
+   * unfinished or cut-off last transaction is removed (saved to
+   * `<path>.trN`) with a warning; other damage throws `CorruptFileError`
+   * and leaves the file untouched.
    */
   static async open(path: string, options: FileStorageOptions = {}): Promise<FileStorage> {
     const readOnly = options.readOnly === true;
