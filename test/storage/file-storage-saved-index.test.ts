@@ -78,6 +78,8 @@ describe('FileStorage: the saved index (Data.fs.index)', () => {
     const storage = await FileStorage.open(file, { logger });
     try {
       expect((await storage.loadBefore(p64(2n), maxTid))?.data.length).to.be.greaterThan(0);
+      // The largest oid comes from the index too.
+      expect((await storage.newOid()).toString('hex')).to.equal('0000000000000006');
       expect(logger.entries).to.deep.equal([]);
     } finally {
       await storage.close();

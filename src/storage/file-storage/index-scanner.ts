@@ -43,6 +43,8 @@ interface Damage {
 export interface ScanStart {
   /** The index of the file before {@link pos}; the scan adds to it. */
   readonly index: Map<OidKey, number>;
+  /** The largest oid key in {@link index}. */
+  readonly maxKey: OidKey;
   /** A transaction boundary. */
   readonly pos: number;
   /** The tid of the transaction before {@link pos}. */
@@ -62,7 +64,7 @@ class IndexScanner {
   readonly #index: Map<OidKey, number>;
   readonly #start: number;
   readonly #startTid: Tid;
-  #maxKey: OidKey = 0;
+  #maxKey: OidKey;
 
   constructor(path: string, handle: FileHandle, size: number, logger: Logger, start: ScanStart | undefined) {
     this.#path = path;
@@ -72,8 +74,7 @@ class IndexScanner {
     this.#index = start?.index ?? new Map();
     this.#start = start?.pos ?? MAGIC.length;
     this.#startTid = start?.lastTid ?? z64;
-    // Number and bigint keys compare correctly with each other.
-    for (const key of this.#index.keys()) if (key > this.#maxKey) this.#maxKey = key;
+    this.#maxKey = start?.maxKey ?? 0;
   }
 
   #corrupt(offset: number, problem: string): CorruptFileError {

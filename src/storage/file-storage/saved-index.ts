@@ -22,6 +22,8 @@ import { DATA_HEADER_LENGTH, MAGIC, TXN_HEADER_LENGTH, TxnStatus, readDataHeader
 export interface SavedIndex {
   /** oid key → position of the newest data record before {@link pos}. */
   readonly index: Map<OidKey, number>;
+  /** The largest oid key in {@link index} (0 when empty). */
+  readonly maxKey: OidKey;
   /** The end of the last transaction the index covers: where the scan goes on. */
   readonly pos: number;
   /** The tid of that transaction. */
@@ -54,7 +56,7 @@ export async function loadSavedIndex(dataPath: string, handle: FileHandle, size:
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err: error, path }, `cannot read ${path}`);
     return undefined;
   }
-  let parsed: { pos: number; index: Map<OidKey, number> };
+  let parsed: ParsedIndex;
   try {
     parsed = parseSavedIndex(bytes);
   } catch (error) {
@@ -70,13 +72,17 @@ export async function loadSavedIndex(dataPath: string, handle: FileHandle, size:
   return { ...parsed, lastTid };
 }
 
+/** What a saved index file holds. */
+export type ParsedIndex = Omit<SavedIndex, 'lastTid'>;
+
 /** Decodes the pickles of a saved index. @throws Error naming what is wrong */
-export function parseSavedIndex(bytes: Buffer): { pos: number; index: Map<OidKey, number> } {
+export function parseSavedIndex(bytes: Buffer): ParsedIndex {
   let { value, end } = decodePickleAt(bytes, 0);
   // ZODB 3 saved a single dict: not worth reading, the scan rebuilds it.
   if (typeof value !== 'number' && typeof value !== 'bigint') throw new Error('not a position-first index (an old format?)');
   const pos = Number(value);
   const index = new Map<OidKey, number>();
+  let maxKey: OidKey = 0;
   const oid = Buffer.alloc(8);
   for (;;) {
     const at = end;
@@ -91,10 +97,13 @@ export function parseSavedIndex(bytes: Buffer): { pos: number; index: Map<OidKey
     for (let i = 0; i < count; i++) {
       oid[6] = bucket[2 * i] as number;
       oid[7] = bucket[2 * i + 1] as number;
-      index.set(oidKey(oid), bucket.readUIntBE(2 * count + 6 * i, 6));
+      const key = oidKey(oid);
+      index.set(key, bucket.readUIntBE(2 * count + 6 * i, 6));
+      // Number and bigint keys compare correctly with each other.
+      if (key > maxKey) maxKey = key;
     }
   }
-  return { pos, index };
+  return { pos, index, maxKey };
 }
 
 /**
