@@ -14,15 +14,7 @@ import { ClientStorage } from '../../src/zeo/client/client-storage.js';
 import { ClientDisconnected } from '../../src/zeo/errors.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { portOf, startServer, stopAllServers } from '../zeo/client/server-harness.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../support/rejection.js';
 
 /**
  * A MappingStorage whose next finish fails with an I/O error before the

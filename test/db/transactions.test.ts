@@ -10,6 +10,7 @@ import { PersistentMapping } from '../../src/db/persistent-mapping.js';
 import { ConflictError, ReadConflictError, ReadOnlyError, StorageClosedError } from '../../src/storage/errors.js';
 import { MappingStorage } from '../../src/storage/mapping-storage.js';
 import { z64 } from '../../src/storage/oid.js';
+import { rejection } from '../support/rejection.js';
 
 class Counter extends Persistent {
   value = 0;
@@ -33,15 +34,6 @@ class VoteHookStorage extends MappingStorage {
     hook();
     await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('db transactions and MVCC', () => {

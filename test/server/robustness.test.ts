@@ -11,18 +11,10 @@ import { StorageServer } from '../../src/server/storage-server.js';
 import { MappingStorage } from '../../src/storage/mapping-storage.js';
 import { closed, openSocket, RawClient } from './raw-client.js';
 import { cleanUp, connectionsClosed, startServer, tempDir } from './server-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const MAX_TID = Buffer.from('7fffffffffffffff', 'hex');
 const RECORD = Buffer.from('a record');
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A registered bystander must still be served: a ping and a commit. */
 async function stillServes(client: RawClient): Promise<void> {
