@@ -92,7 +92,6 @@ interface PersistentWatch {
   readonly listeners: Set<Watcher>;
 }
 
-
 /** Data and metadata of a node, from {@link ZkClient.get}. */
 export interface NodeData {
   /** The node's data (empty when it has none). */
@@ -109,7 +108,6 @@ export interface NodeAcl {
   readonly stat: Stat;
 }
 
-
 interface PendingRequest {
   readonly raw: RawClient;
   readonly path: string | undefined;
@@ -123,7 +121,6 @@ const LOG_PREFIX = 'zookeeper';
 
 /** How long a request may wait for its reply in silence before the client sends a ping. */
 const NUDGE_AFTER_MS = 10;
-
 
 /** Whether `path` is `base` or a node below it. */
 function isAtOrBelow(path: string, base: string): boolean {
