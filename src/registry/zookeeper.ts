@@ -8,7 +8,7 @@ import { READ_ACL_UNSAFE, type Acl, type Stat } from '../zk/types.js';
 import { ChildrenView, type ChildrenViewOptions } from './children-view.js';
 import { FailedConnectError } from './errors.js';
 import { hostIPv4Addresses } from './host-addresses.js';
-import { childPath } from './link-path.js';
+import { childPath, normalizeLinkPath } from './link-path.js';
 import { decodeNodeData, type DecodedNodeData } from './node-data.js';
 import { PropertiesView, type PropertiesViewOptions } from './properties-view.js';
 import { Registrar, Registration, type RegistrationProperties } from './registration.js';
@@ -30,7 +30,11 @@ import {
 export interface RegisteringEvent {
   /** The address as given (`":8100"` for all interfaces). */
   readonly name: string;
-  /** The resolved service path. */
+  /**
+   * The service path the nodes are about to be created under. That is the
+   * path as given first; when it is not a real node, the event comes again
+   * with the path its links resolve to.
+   */
   readonly path: string;
   /** The properties about to be stored; listeners may add entries. */
   readonly properties: RegistrationProperties;
@@ -134,6 +138,12 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
    * re-created when a new session replaces a lost one, with the properties
    * as last updated, until {@link Registration.withdraw}.
    *
+   * The nodes are created under `path` straight away, which succeeds only
+   * when `path` is a real node and so resolves to itself: one ZooKeeper
+   * round trip, which is what a replacement server's clients wait for.
+   * Only when that fails is `path` resolved through its links (and
+   * `registering` emitted again, with the resolved path).
+   *
    * @throws NodeExistsError when another live session holds the name
    * @throws NoNodeError when `path` does not resolve
    */
@@ -147,18 +157,28 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     const name = formatServerAddress(hostPort);
     const names =
       hostPort.host === '' ? hostIPv4Addresses().map((host) => formatServerAddress({ host, port: hostPort.port })) : [name];
-    const resolved = await this.resolve(path);
-    const props: RegistrationProperties = { ...properties, pid: process.pid };
-    this.emit('registering', { name, path: resolved, properties: props });
-    const registration = new Registration(this.#registrar, {
-      path: resolved,
-      name,
-      nodePaths: names.map((n) => childPath(resolved, n)),
-      acl: options.acl ?? READ_ACL_UNSAFE,
-      properties: props,
-    });
-    await this.#registrar.add(registration);
-    return registration;
+    const add = async (servicePath: string): Promise<Registration> => {
+      const props: RegistrationProperties = { ...properties, pid: process.pid };
+      this.emit('registering', { name, path: servicePath, properties: props });
+      const registration = new Registration(this.#registrar, {
+        path: servicePath,
+        name,
+        nodePaths: names.map((n) => childPath(servicePath, n)),
+        acl: options.acl ?? READ_ACL_UNSAFE,
+        properties: props,
+      });
+      await this.#registrar.add(registration);
+      return registration;
+    };
+    if (normalizeLinkPath(path) === path) {
+      try {
+        return await add(path);
+      } catch (error) {
+        // No such node: `path` may be a link, or missing.
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+    }
+    return add(await this.resolve(path));
   }
 
   /** The registrations made through this helper and not withdrawn. */

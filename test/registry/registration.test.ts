@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { expireSession } from '../../src/testing/expire-session.js';
 import { NodeExistsError, NoNodeError } from '../../src/zk/errors.js';
 import { ZkClient } from '../../src/zk/client.js';
@@ -93,6 +94,36 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
     expect(registration.path).to.equal('/real');
     expect(await observer.getChildren('/real')).to.deep.equal(['h:1']);
     expect(await zk.register('/nowhere', 'h:1').catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
+  });
+
+  it('creates the node with one request when the path is a real node', async () => {
+    const zk = await open();
+    const exists = sinon.spy(zk.client, 'exists');
+    const get = sinon.spy(zk.client, 'get');
+    const create = sinon.spy(zk.client, 'create');
+    try {
+      await zk.register('/fooservice', 'h:1');
+    } finally {
+      sinon.restore();
+    }
+    expect(create.callCount).to.equal(1);
+    expect(exists.callCount + get.callCount, 'reads before the create').to.equal(0);
+  });
+
+  it("emits 'registering' again with the resolved path when the path is a link, with fresh properties", async () => {
+    const zk = await open();
+    await observer.create('/real');
+    await zk.ln('/real', '/fooservice/alias');
+    const events: string[] = [];
+    zk.on('registering', (event) => {
+      events.push(`${event.path} ${JSON.stringify(event.properties)}`);
+      event.properties.seen = events.length;
+    });
+    const registration = await zk.register('/fooservice/alias', 'h:1', { a: 1 });
+    const pid = process.pid;
+    expect(events).to.deep.equal([`/fooservice/alias {"a":1,"pid":${pid}}`, `/real {"a":1,"pid":${pid}}`]);
+    expect(registration.properties).to.deep.equal({ a: 1, pid, seen: 2 });
+    expect(await data('/real/h:1')).to.deep.equal({ a: 1, pid, seen: 2 });
   });
 
   it('refuses a name another live session holds', async () => {
