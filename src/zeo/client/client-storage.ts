@@ -518,8 +518,15 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
     for (const [tid, oids] of connection.attach(this.#delegate)) {
       if (Buffer.compare(tid, verification.tid) > 0) this.#invalidate(tid, oids);
     }
-    const info = await connection.call('get_info', []);
-    if (info instanceof Map) this.#info = new Map(info);
+    const info = connection.call('get_info', []).then((reply) => {
+      if (reply instanceof Map && (connection === this.#manager.connection || !this.#everConnected)) this.#info = new Map(reply);
+    });
+    // The first connection waits for the info, so an opened storage has it.
+    // After that the calls waiting for a connection go out behind it, and
+    // the server answers in order: one round trip less before the first
+    // load, and still no reply reaches a caller before the info is in.
+    if (!this.#everConnected) await info;
+    else info.catch((error: unknown) => this.#options.logger.debug({ err: error }, 'get_info failed'));
     if (this.#options.clientLabel !== undefined) connection.callOneWay('set_client_label', [this.#options.clientLabel]);
     this.#verification = verification;
   };

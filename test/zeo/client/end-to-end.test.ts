@@ -181,6 +181,18 @@ for (const encoding of ['msgpack', 'pickle'] as const) {
       expect((await outcome(reader.tpcBegin(txn()))).error).to.be.instanceOf(ReadOnlyError);
     });
 
+    it("moving to another server, does not wait for its info to connect, yet has it before the first reply", async () => {
+      const first = await startServer({ storage: new MappingStorage({ name: 'first' }), msgpack: encoding === 'msgpack' });
+      const storage = await open({ addresses: [first.address], encoding, minDisconnectPoll: 0.01, maxDisconnectPoll: 0.05 });
+      expect(storage.serverInfo.get('name'), 'the first connection waits for the info').to.equal('first');
+      const second = await startServer({ storage: new MappingStorage({ name: 'second' }), msgpack: encoding === 'msgpack' });
+      const infoWhenConnected = new Promise((resolve) => storage.once('connected', () => resolve(storage.serverInfo.get('name'))));
+      storage.setAddresses([second.address]);
+      expect(await infoWhenConnected, 'connected before the info came').to.equal('first');
+      await storage.ping();
+      expect(storage.serverInfo.get('name')).to.equal('second');
+    });
+
     it('after a server restart, reconnects and brings its cache up to date (quick verification)', async () => {
       const storage = new MappingStorage();
       const server = await startServer({ storage, msgpack: encoding === 'msgpack' });
