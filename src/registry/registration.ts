@@ -135,12 +135,18 @@ export class Registrar {
     for (const nodePath of registration.nodePaths) {
       const stat = await this.#client.exists(nodePath);
       if (stat === null || stat.ephemeralOwner !== this.#client.sessionId) continue;
-      await this.#client
-        .transaction()
-        .delete(nodePath, stat.version)
-        .create(nodePath, registration.data, { ephemeral: true, acl: registration.acl })
-        .commit();
+      await this.#replace(registration, nodePath, stat.version);
     }
+  }
+
+  // Delete and create in one multi-operation: set() would need a write
+  // permission the node's ACL usually does not give, not even to us.
+  async #replace(registration: Registration, nodePath: string, version: number): Promise<void> {
+    await this.#client
+      .transaction()
+      .delete(nodePath, version)
+      .create(nodePath, registration.data, { ephemeral: true, acl: registration.acl })
+      .commit();
   }
 
   /** Deletes a withdrawn registration's nodes that belong to our session. */
@@ -216,7 +222,12 @@ export class Registrar {
       if (stat === null) continue;
       if (stat.ephemeralOwner === client.sessionId) {
         // Ours already (a create whose reply was lost); make sure the data is current.
-        await client.set(nodePath, registration.data);
+        const current = await client.get(nodePath).catch((error: unknown) => {
+          if (error instanceof NoNodeError) return undefined; // gone meanwhile: create it again
+          throw error;
+        });
+        if (current === undefined) continue;
+        if (!current.data.equals(registration.data)) await this.#replace(registration, nodePath, current.stat.version);
         return;
       }
       if (this.#ourSessions.has(stat.ephemeralOwner)) {

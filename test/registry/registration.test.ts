@@ -212,6 +212,30 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
     });
   });
 
+  it('completes a registration whose create reply was lost, though the node is read-only to us', async () => {
+    const logger = quietLogger();
+    const { zk, proxy } = await cutOffHelper(logger);
+    const events = new Inbox<string>();
+    await observer.exists('/fooservice/h:1', (event) => events.push(event.type));
+    // The create reaches ZooKeeper, its reply does not reach us.
+    proxy.holdReplies();
+    const registering = zk.register('/fooservice', 'h:1', { a: 1 });
+    expect(await events.next()).to.equal('created');
+    const suspended = zk.client.waitForState(ZkState.SUSPENDED, 5000);
+    proxy.setMode('refuse');
+    proxy.releaseReplies(); // to the closed connection: dropped
+    expect(await suspended).to.equal(true);
+    const sessionId = zk.client.sessionId;
+    proxy.setMode('pass');
+    const registration = await registering;
+    expect(zk.client.sessionId, 'the same session').to.equal(sessionId);
+    expect(registration.nodePaths).to.deep.equal(['/fooservice/h:1']);
+    const stat = await observer.exists('/fooservice/h:1');
+    expect(stat?.ephemeralOwner).to.equal(sessionId);
+    expect(await data('/fooservice/h:1')).to.deep.equal({ a: 1, pid: process.pid });
+    expect(logger.errors).to.deep.equal([]);
+  });
+
   it('does not re-register on a flapping connection that keeps its session', async () => {
     const logger = quietLogger();
     const { zk, proxy } = await cutOffHelper(logger);
