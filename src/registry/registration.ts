@@ -115,10 +115,16 @@ export class Registrar {
   /** Creates the nodes of a new registration; `NodeExists` from a live foreign session is an error, as in zc.zk. */
   async add(registration: Registration): Promise<void> {
     this.#registrations.add(registration);
+    const created: string[] = [];
     try {
-      for (const nodePath of registration.nodePaths) await this.#create(registration, nodePath, false);
+      for (const nodePath of registration.nodePaths) {
+        await this.#create(registration, nodePath, false);
+        created.push(nodePath);
+      }
     } catch (error) {
       this.#registrations.delete(registration);
+      // Nothing would keep the nodes already made, nor ever delete them.
+      for (const nodePath of created) await this.#deleteIfOurs(nodePath).catch(() => undefined);
       throw error;
     }
   }
@@ -218,16 +224,18 @@ export class Registrar {
       } catch (error) {
         if (!(error instanceof NodeExistsError)) throw error;
       }
-      const stat = await client.exists(nodePath);
-      if (stat === null) continue;
+      const current = await client.get(nodePath).catch((error: unknown) => {
+        if (error instanceof NoNodeError) return undefined; // gone meanwhile: create it again
+        throw error;
+      });
+      if (current === undefined) continue;
+      const { stat } = current;
       if (stat.ephemeralOwner === client.sessionId) {
-        // Ours already (a create whose reply was lost); make sure the data is current.
-        const current = await client.get(nodePath).catch((error: unknown) => {
-          if (error instanceof NoNodeError) return undefined; // gone meanwhile: create it again
-          throw error;
-        });
-        if (current === undefined) continue;
-        if (!current.data.equals(registration.data)) await this.#replace(registration, nodePath, current.stat.version);
+        // Ours: another registration's (refused, as zc.zk refuses it), or
+        // this one's from a create whose reply was lost.
+        if (this.#claimedByAnother(registration, nodePath)) throw new NodeExistsError(nodePath);
+        if (registration.withdrawn) await this.#deleteIfOurs(nodePath);
+        else if (!current.data.equals(registration.data)) await this.#replace(registration, nodePath, stat.version);
         return;
       }
       if (this.#ourSessions.has(stat.ephemeralOwner)) {
@@ -246,6 +254,13 @@ export class Registrar {
       );
       await waitUntilGone(this.#client, nodePath, signal);
     }
+  }
+
+  #claimedByAnother(registration: Registration, nodePath: string): boolean {
+    for (const other of this.#registrations) {
+      if (other !== registration && !other.withdrawn && other.nodePaths.includes(nodePath)) return true;
+    }
+    return false;
   }
 
   async #deleteIfOurs(nodePath: string): Promise<void> {

@@ -30,11 +30,7 @@ import {
 export interface RegisteringEvent {
   /** The address as given (`":8100"` for all interfaces). */
   readonly name: string;
-  /**
-   * The service path the nodes are about to be created under. That is the
-   * path as given first; when it is not a real node, the event comes again
-   * with the path its links resolve to.
-   */
+  /** The resolved service path. */
   readonly path: string;
   /** The properties about to be stored; listeners may add entries. */
   readonly properties: RegistrationProperties;
@@ -138,11 +134,11 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
    * re-created when a new session replaces a lost one, with the properties
    * as last updated, until {@link Registration.withdraw}.
    *
-   * The nodes are created under `path` straight away, which succeeds only
-   * when `path` is a real node and so resolves to itself: one ZooKeeper
-   * round trip, which is what a replacement server's clients wait for.
-   * Only when that fails is `path` resolved through its links (and
-   * `registering` emitted again, with the resolved path).
+   * Unless something listens for `registering` (which is told the
+   * resolved path), the nodes are created under `path` straight away. That
+   * succeeds only when `path` is a real node, and so resolves to itself:
+   * one ZooKeeper round trip instead of two, which is what a replacement
+   * server's clients wait for. Only when it fails is `path` resolved.
    *
    * @throws NodeExistsError when another live session holds the name
    * @throws NoNodeError when `path` does not resolve
@@ -170,7 +166,8 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       await this.#registrar.add(registration);
       return registration;
     };
-    if (normalizeLinkPath(path) === path) {
+    // Listeners are told the resolved path, so with listeners it is resolved first.
+    if (this.listenerCount('registering') === 0 && normalizeLinkPath(path) === path) {
       try {
         return await add(path);
       } catch (error) {

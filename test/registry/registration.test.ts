@@ -6,6 +6,7 @@ import { ZkClient } from '../../src/zk/client.js';
 import { ZkState } from '../../src/zk/states.js';
 import { READ_ACL_UNSAFE } from '../../src/zk/types.js';
 import { hostIPv4Addresses } from '../../src/registry/host-addresses.js';
+import { Registrar, Registration } from '../../src/registry/registration.js';
 import { ZooKeeper } from '../../src/registry/zookeeper.js';
 import { FailedConnectError } from '../../src/registry/errors.js';
 import { InvalidArgumentError } from '../../src/errors.js';
@@ -110,20 +111,45 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
     expect(exists.callCount + get.callCount, 'reads before the create').to.equal(0);
   });
 
-  it("emits 'registering' again with the resolved path when the path is a link, with fresh properties", async () => {
+  it("tells 'registering' listeners the resolved path, once, and nothing for a path that does not resolve", async () => {
     const zk = await open();
     await observer.create('/real');
     await zk.ln('/real', '/fooservice/alias');
-    const events: string[] = [];
-    zk.on('registering', (event) => {
-      events.push(`${event.path} ${JSON.stringify(event.properties)}`);
-      event.properties.seen = events.length;
+    const paths: string[] = [];
+    zk.on('registering', (event) => paths.push(event.path));
+    const registration = await zk.register('/fooservice/alias', 'h:1');
+    expect(registration.path).to.equal('/real');
+    expect(await zk.register('/nowhere', 'h:2').catch((e: unknown) => e)).to.be.instanceOf(NoNodeError);
+    expect(paths).to.deep.equal(['/real']);
+  });
+
+  it('refuses the same address twice at one path, as zc.zk does, and keeps the first', async () => {
+    const zk = await open();
+    const first = await zk.register('/fooservice', 'h:1', { a: 1 });
+    expect(await zk.register('/fooservice', 'h:1', { a: 2 }).catch((e: unknown) => e)).to.be.instanceOf(NodeExistsError);
+    expect(zk.registrations).to.deep.equal([first]);
+    expect(await data('/fooservice/h:1')).to.deep.equal({ a: 1, pid: process.pid });
+  });
+
+  it('takes back the nodes it made when a later one of the same registration is refused', async () => {
+    const zk = await open();
+    const squatter = await clients.open(connection);
+    await squatter.create('/fooservice/10.0.0.2:1', '{}', { ephemeral: true });
+    const registrar = new Registrar(zk.client, quietLogger());
+    const registration = new Registration(registrar, {
+      path: '/fooservice',
+      name: ':1',
+      nodePaths: ['/fooservice/10.0.0.1:1', '/fooservice/10.0.0.2:1'],
+      acl: READ_ACL_UNSAFE,
+      properties: {},
     });
-    const registration = await zk.register('/fooservice/alias', 'h:1', { a: 1 });
-    const pid = process.pid;
-    expect(events).to.deep.equal([`/fooservice/alias {"a":1,"pid":${pid}}`, `/real {"a":1,"pid":${pid}}`]);
-    expect(registration.properties).to.deep.equal({ a: 1, pid, seen: 2 });
-    expect(await data('/real/h:1')).to.deep.equal({ a: 1, pid, seen: 2 });
+    try {
+      expect(await registrar.add(registration).catch((e: unknown) => e)).to.be.instanceOf(NodeExistsError);
+      expect(await observer.getChildren('/fooservice')).to.deep.equal(['10.0.0.2:1']);
+      expect([...registrar.registrations]).to.deep.equal([]);
+    } finally {
+      registrar.close();
+    }
   });
 
   it('refuses a name another live session holds', async () => {
