@@ -150,7 +150,11 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
     return typeof length === 'number' ? length : 0;
   }
 
-  /** What the server's `get_info` and `info` messages reported (`name`, `supportsUndo`, `interfaces`, …). */
+  /**
+   * What the server's `get_info` and `info` messages reported (`name`,
+   * `supportsUndo`, `interfaces`, …). After a reconnection it is the new
+   * server's by the time the first reply on the new connection arrives.
+   */
   get serverInfo(): ReadonlyMap<ZeoValue, ZeoValue> {
     return this.#info;
   }
