@@ -530,7 +530,13 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
     // the server answers in order: one round trip less before the first
     // load, and still no reply reaches a caller before the info is in.
     if (!this.#everConnected) await info;
-    else info.catch((error: unknown) => this.#options.logger.debug({ err: error }, 'get_info failed'));
+    else {
+      info.catch((error: unknown) => {
+        // A connection that closed meanwhile says so itself.
+        if (connection.isClosed) return;
+        this.#options.logger.warn({ err: error }, `get_info from ${connection.address.label} failed; the server info is the previous server's`);
+      });
+    }
     if (this.#options.clientLabel !== undefined) connection.callOneWay('set_client_label', [this.#options.clientLabel]);
     this.#verification = verification;
   };
