@@ -112,7 +112,11 @@ export class Registrar {
     return this.#registrations;
   }
 
-  /** Creates the nodes of a new registration; `NodeExists` from a live foreign session is an error, as in zc.zk. */
+  /**
+   * Creates the nodes of a new registration. A name held by a live foreign
+   * session, or by another registration of ours, is a `NodeExists` error,
+   * as in zc.zk; the nodes made before it are deleted again.
+   */
   async add(registration: Registration): Promise<void> {
     this.#registrations.add(registration);
     const created: string[] = [];

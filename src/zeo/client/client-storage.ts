@@ -529,8 +529,9 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
     // After that the calls waiting for a connection go out behind it, and
     // the server answers in order: one round trip less before the first
     // load, and still no reply reaches a caller before the info is in.
-    if (!this.#everConnected) await info;
-    else {
+    if (!this.#everConnected) {
+      await info;
+    } else {
       info.catch((error: unknown) => {
         // A connection that closed meanwhile says so itself.
         if (connection.isClosed) return;
