@@ -12,8 +12,8 @@ import { FailedConnectError } from '../../src/registry/errors.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { freePorts } from '../../src/testing/free-port.js';
 import { eventually, Inbox } from '../support/events.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { clearTree, ClientBag, isolatedConnectionString, proxyInFrontOf } from '../support/zookeeper.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 import { quietLogger } from '../support/logger.js';
 import { collected } from '../support/gc.js';
 
@@ -37,7 +37,7 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
   });
   beforeEach(async () => {
     observer = await clients.open(connection);
-    for (const child of await observer.getChildren('/')) await observer.delete(`/${child}`, { recursive: true });
+    await clearTree(observer);
     await observer.create('/fooservice');
   });
   afterEach(async () => {
@@ -187,10 +187,9 @@ describe('ZooKeeper.register (real ZooKeeper)', function () {
   });
 
   async function cutOffHelper(logger = quietLogger()): Promise<{ zk: ZooKeeper; proxy: TcpProxy }> {
-    const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-    const proxy = await TcpProxy.start(host!, Number(port));
+    const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
     proxies.push(proxy);
-    const zk = await ZooKeeper.connect(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, {
+    const zk = await ZooKeeper.connect(viaProxy, {
       sessionTimeoutMs: 2000,
       logger,
     });

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { ZkClient } from '../../src/zk/client.js';
 import { TreeSyntaxError } from '../../src/registry/errors.js';
 import { ZooKeeper } from '../../src/registry/zookeeper.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { clearTree, ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 
 const vector = (name: string): string => readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8');
 
@@ -49,7 +49,7 @@ describe('tree import and export (zc.zk README, real ZooKeeper)', function () {
   });
   beforeEach(async () => {
     raw = await clients.open(connection);
-    for (const child of await raw.getChildren('/')) await raw.delete(`/${child}`, { recursive: true });
+    await clearTree(raw);
     zk = await ZooKeeper.connect(connection);
     await zk.importTree(FOOSERVICE);
     for (const port of [8080, 8081, 8082]) await zk.register('/fooservice/providers', ['192.168.0.42', port]);

@@ -6,7 +6,7 @@ import { LinkLoopError } from '../../src/registry/errors.js';
 import type { ChildrenChange } from '../../src/registry/children-view.js';
 import { ZooKeeper } from '../../src/registry/zookeeper.js';
 import { Inbox } from '../support/events.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { clearTree, ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 
 describe('registry views and links (real ZooKeeper)', function () {
   const clients = new ClientBag();
@@ -19,7 +19,7 @@ describe('registry views and links (real ZooKeeper)', function () {
   });
   beforeEach(async () => {
     writer = await clients.open(connection);
-    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await clearTree(writer);
     zk = await ZooKeeper.connect(connection, { sessionTimeoutMs: 4000 });
   });
   afterEach(async () => {

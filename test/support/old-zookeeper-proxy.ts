@@ -3,6 +3,7 @@
 // is closed, as ZooKeeper's UnimplementedRequestProcessor does. Everything
 // else passes through.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './tcp-proxy.js';
 
 const OP_ADD_WATCH = 106;
 const XID_NOTIFICATION = -1;
@@ -38,10 +39,7 @@ export class OldZooKeeperProxy {
 
   static async start(targetHost: string, targetPort: number): Promise<OldZooKeeperProxy> {
     const proxy = new OldZooKeeperProxy(targetHost, targetPort);
-    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
-    const address = proxy.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-    proxy.port = address.port;
+    proxy.port = await listenOnLoopback(proxy.#server);
     return proxy;
   }
 

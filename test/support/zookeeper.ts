@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { TestingServer } from '../../src/testing/testing-server.js';
 import { ZkClient } from '../../src/zk/client.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 let shared: Promise<TestingServer> | undefined;
 
@@ -35,6 +36,26 @@ export async function isolatedConnectionString(prefix = 't'): Promise<string> {
     await admin.close();
   }
   return `${server.connectionString}${root}`;
+}
+
+/** The server's host and port in `connection` (one server), and its chroot (`''` for none). */
+export function splitConnectionString(connection: string): { host: string; port: number; chroot: string } {
+  const slash = connection.indexOf('/');
+  const server = slash < 0 ? connection : connection.slice(0, slash);
+  const colon = server.lastIndexOf(':');
+  return { host: server.slice(0, colon), port: Number(server.slice(colon + 1)), chroot: slash < 0 ? '' : connection.slice(slash) };
+}
+
+/** A TcpProxy in front of the server `connection` names, and the connection string reaching the same chroot through it. */
+export async function proxyInFrontOf(connection: string): Promise<{ proxy: TcpProxy; connection: string }> {
+  const { host, port, chroot } = splitConnectionString(connection);
+  const proxy = await TcpProxy.start(host, port);
+  return { proxy, connection: `${proxy.address}${chroot}` };
+}
+
+/** Deletes everything under the client's root (its chroot): a clean slate for each test. */
+export async function clearTree(client: ZkClient): Promise<void> {
+  for (const child of await client.getChildren('/')) await client.delete(`/${child}`, { recursive: true });
 }
 
 /** Clients a test opened, closed in afterEach (before any server is replaced). */

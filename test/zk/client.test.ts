@@ -11,7 +11,7 @@ import {
 } from '../../src/zk/errors.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { Perms, READ_ACL_UNSAFE } from '../../src/zk/types.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { clearTree, ClientBag, isolatedConnectionString, splitConnectionString } from '../support/zookeeper.js';
 import { Inbox } from '../support/events.js';
 
 describe('ZkClient CRUD (real ZooKeeper)', function () {
@@ -24,7 +24,7 @@ describe('ZkClient CRUD (real ZooKeeper)', function () {
   });
   beforeEach(async () => {
     zk = await clients.open(connection);
-    for (const child of await zk.getChildren('/')) await zk.delete(`/${child}`, { recursive: true });
+    await clearTree(zk);
   });
   afterEach(() => clients.closeAll());
 
@@ -170,10 +170,9 @@ describe('ZkClient CRUD (real ZooKeeper)', function () {
   });
 
   it('works under a chroot', async () => {
-    const base = connection.slice(0, connection.indexOf('/'));
-    const chroot = connection.slice(connection.indexOf('/'));
+    const { host, port, chroot } = splitConnectionString(connection);
     await zk.create('/inside', 'x');
-    const root = await clients.open(base);
+    const root = await clients.open(`${host}:${port}`);
     expect(await root.getChildren(chroot)).to.include('inside');
   });
 

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { sharedZooKeeper } from '../support/zookeeper.js';
 import { fourLetterWord } from '../../src/testing/four-letter-word.js';
 import { expireSession } from '../../src/testing/expire-session.js';
 import type { ZkClient } from '../../src/zk/client.js';
@@ -12,8 +11,7 @@ import type { WatchEvent } from '../../src/zk/types.js';
 import { createRawClient, destroyRawClient, rawRemoveWatches, toZooKeeperError } from '../../src/zk/underlying.js';
 import { eventually, Inbox } from '../support/events.js';
 import { OldZooKeeperProxy } from '../support/old-zookeeper-proxy.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { clearTree, ClientBag, isolatedConnectionString, proxyInFrontOf, sharedZooKeeper, splitConnectionString } from '../support/zookeeper.js';
 
 const describeEvent = (event: WatchEvent): string => `${event.type} ${event.path}`;
 
@@ -39,7 +37,7 @@ describe('ZkClient persistent watches (real ZooKeeper)', function () {
   beforeEach(async () => {
     watcher = await clients.open(connection);
     writer = await clients.open(connection);
-    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await clearTree(writer);
     await writer.create('/p');
   });
   afterEach(() => clients.closeAll());
@@ -89,10 +87,9 @@ describe('ZkClient persistent watches (real ZooKeeper)', function () {
   });
 
   it('is added again after a reconnection in the same session', async () => {
-    const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-    const proxy = await TcpProxy.start(host!, Number(port));
+    const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
     try {
-      const cut = await clients.open(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, { sessionTimeoutMs: 10_000 });
+      const cut = await clients.open(viaProxy, { sessionTimeoutMs: 10_000 });
       const session = cut.sessionId;
       const events = new Inbox<string>();
       await cut.addWatch('/p', (event) => events.push(describeEvent(event)), { recursive: true });
@@ -151,26 +148,21 @@ describe('persistent ChildrenWatch and ChildrenView: the hard cases (real ZooKee
   const clients = new ClientBag();
   let connection: string;
   let writer: ZkClient;
-  const serverPart = (): [string, number] => {
-    const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-    return [host!, Number(port)];
-  };
-  const chroot = (): string => connection.slice(connection.indexOf('/'));
 
   before(async () => {
     connection = await isolatedConnectionString('pchildren');
   });
   beforeEach(async () => {
     writer = await clients.open(connection);
-    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await clearTree(writer);
     await writer.create('/svc');
   });
   afterEach(() => clients.closeAll());
 
   it('misses no child created right after its read, when the reply and the event arrive in one socket read', async () => {
-    const proxy = await TcpProxy.start(...serverPart());
+    const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
     try {
-      const cut = await clients.open(`${proxy.address}${chroot()}`);
+      const cut = await clients.open(viaProxy);
       const frames = (): number => {
         let count = 0;
         for (let at = 0, held = proxy.held; at + 4 <= held.length; at += 4 + held.readInt32BE(at)) count += 1;
@@ -233,9 +225,10 @@ describe('persistent ChildrenWatch and ChildrenView: the hard cases (real ZooKee
   });
 
   it('falls back to one-shot watches on a server before 3.6 (UNIMPLEMENTED, then the connection closes)', async () => {
-    const old = await OldZooKeeperProxy.start(...serverPart());
+    const { host, port, chroot } = splitConnectionString(connection);
+    const old = await OldZooKeeperProxy.start(host, port);
     try {
-      const client = await clients.open(`${old.address}${chroot()}`, { sessionTimeoutMs: 10_000 });
+      const client = await clients.open(`${old.address}${chroot}`, { sessionTimeoutMs: 10_000 });
       const session = client.sessionId;
       await writer.create('/svc/first');
       const seen = new Inbox<string[]>();
@@ -252,7 +245,7 @@ describe('persistent ChildrenWatch and ChildrenView: the hard cases (real ZooKee
       expect(old.addWatchRequests).to.equal(1);
       watch.cancel();
       // A view on such a server still reports its node's deletion.
-      const zk = await ZooKeeper.connect(`${old.address}${chroot()}`, { sessionTimeoutMs: 10_000 });
+      const zk = await ZooKeeper.connect(`${old.address}${chroot}`, { sessionTimeoutMs: 10_000 });
       try {
         const view = zk.children('/svc', { persistent: true });
         await view.ready;

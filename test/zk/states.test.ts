@@ -11,8 +11,7 @@ import {
 } from '../../src/zk/errors.js';
 import { ZkState } from '../../src/zk/states.js';
 import { eventually, Inbox } from '../support/events.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { ClientBag, isolatedConnectionString, proxyInFrontOf } from '../support/zookeeper.js';
 import { freePorts } from '../../src/testing/free-port.js';
 
 function recordStates(client: ZkClient): Inbox<string> {
@@ -148,9 +147,7 @@ describe('ZkClient connection states', function () {
     });
 
     it('leaves no socket behind when closed while reconnecting', async () => {
-      const connection = await isolatedConnectionString('zombie');
-      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-      const proxy = await TcpProxy.start(host!, Number(port));
+      const { proxy } = await proxyInFrontOf(await isolatedConnectionString('zombie'));
       try {
         const client = await clients.open(`${proxy.address}`, { sessionTimeoutMs: 4000 });
         const suspended = client.waitForState(ZkState.SUSPENDED, 5000);
@@ -173,9 +170,7 @@ describe('ZkClient connection states', function () {
     it('pings a server that sits on a reply, instead of waiting for the idle ping a third of a session later', async () => {
       // ZooKeeper 3.8 in one-member quorum mode occasionally holds a reply
       // until the client sends something else; a black hole stands in for it.
-      const connection = await isolatedConnectionString('nudge');
-      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-      const proxy = await TcpProxy.start(host!, Number(port));
+      const { proxy } = await proxyInFrontOf(await isolatedConnectionString('nudge'));
       try {
         const client = await clients.open(proxy.address, { sessionTimeoutMs: 30_000, requestTimeoutMs: 3000 });
         proxy.setMode('blackhole');
@@ -192,11 +187,9 @@ describe('ZkClient connection states', function () {
 
     it('withdraws a request that times out before it is sent, so it is never applied later', async () => {
       const connection = await isolatedConnectionString('late');
-      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-      const chroot = connection.slice(connection.indexOf('/'));
-      const proxy = await TcpProxy.start(host!, Number(port));
+      const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
       try {
-        const client = await clients.open(`${proxy.address}${chroot}`, { sessionTimeoutMs: 10_000, requestTimeoutMs: 200 });
+        const client = await clients.open(viaProxy, { sessionTimeoutMs: 10_000, requestTimeoutMs: 200 });
         const other = await clients.open(connection);
         await other.create('/value', 'old');
         const suspended = client.waitForState(ZkState.SUSPENDED, 5000);
@@ -243,10 +236,9 @@ describe('ZkClient connection states', function () {
     });
 
     it('fails requests queued on the expired session instead of leaving them hanging', async () => {
-      const proxyTarget = connection.slice(0, connection.indexOf('/')).split(':');
-      const proxy = await TcpProxy.start(proxyTarget[0]!, Number(proxyTarget[1]));
+      const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
       try {
-        const client = await clients.open(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, {
+        const client = await clients.open(viaProxy, {
           sessionTimeoutMs: 2000,
           requestTimeoutMs: 60_000,
         });

@@ -7,8 +7,7 @@ import { DataWatch } from '../../src/zk/data-watch.js';
 import { NoNodeError } from '../../src/zk/errors.js';
 import { ZkState } from '../../src/zk/states.js';
 import { eventually, Inbox } from '../support/events.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { clearTree, ClientBag, isolatedConnectionString, proxyInFrontOf } from '../support/zookeeper.js';
 
 describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
   const clients = new ClientBag();
@@ -22,7 +21,7 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
   beforeEach(async () => {
     watcher = await clients.open(connection);
     writer = await clients.open(connection);
-    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await clearTree(writer);
     await writer.create('/svc');
   });
   afterEach(() => clients.closeAll());
@@ -113,10 +112,9 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
     });
 
     it('catches up on a change made while its client was cut off past the session timeout', async () => {
-      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-      const proxy = await TcpProxy.start(host!, Number(port));
+      const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
       try {
-        const cut = await clients.open(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, {
+        const cut = await clients.open(viaProxy, {
           sessionTimeoutMs: 2000,
         });
         const seen = new Inbox<string[]>();
@@ -152,10 +150,9 @@ describe('ChildrenWatch and DataWatch (real ZooKeeper)', function () {
     });
 
     it('catches up on a change made while its connection was down (same session)', async () => {
-      const [host, port] = connection.slice(0, connection.indexOf('/')).split(':');
-      const proxy = await TcpProxy.start(host!, Number(port));
+      const { proxy, connection: viaProxy } = await proxyInFrontOf(connection);
       try {
-        const cut = await clients.open(`${proxy.address}${connection.slice(connection.indexOf('/'))}`, { sessionTimeoutMs: 10_000 });
+        const cut = await clients.open(viaProxy, { sessionTimeoutMs: 10_000 });
         const session = cut.sessionId;
         const seen = new Inbox<string[]>();
         const watch = new ChildrenWatch(cut, '/svc', (children) => seen.push([...children].sort()), options);

@@ -5,7 +5,7 @@ import { ZooKeeper } from '../../src/registry/zookeeper.js';
 import type { ZkClient } from '../../src/zk/client.js';
 import { Inbox } from '../support/events.js';
 import { quietLogger } from '../support/logger.js';
-import { ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
+import { clearTree, ClientBag, isolatedConnectionString } from '../support/zookeeper.js';
 
 describe('AddressTracker (zc.zkzeo address following, real ZooKeeper)', function () {
   const clients = new ClientBag();
@@ -19,7 +19,7 @@ describe('AddressTracker (zc.zkzeo address following, real ZooKeeper)', function
   });
   beforeEach(async () => {
     writer = await clients.open(connection);
-    for (const child of await writer.getChildren('/')) await writer.delete(`/${child}`, { recursive: true });
+    await clearTree(writer);
     await writer.create('/demo');
     zk = await ZooKeeper.connect(connection);
   });
