@@ -167,6 +167,7 @@ export type {
   HistoryEntry,
   Invalidation,
   ConflictResolver,
+  PackOptions,
 } from './storage/storage.js';
 export {
   type Oid,
@@ -197,8 +198,10 @@ export {
   StorageLockedError,
   StorageClosedError,
   TransactionOutcomeUnknownError,
+  PackError,
   type ConflictDetail,
 } from './storage/errors.js';
+export { recordReferences } from './storage/record-references.js';
 export { BaseStorage, type BaseStorageOptions } from './storage/base-storage.js';
 export { MappingStorage, type MappingStorageOptions } from './storage/mapping-storage.js';
 export { FileStorage, type FileStorageOptions } from './storage/file-storage/file-storage.js';
@@ -310,6 +313,7 @@ export { ClientStorage } from './zeo/client/client-storage.js';
 export type { ClientStorageEvents, ClientConnectedEvent } from './zeo/client/client-storage-events.js';
 export { CLIENT_ENCODINGS, DEFAULT_CACHE_SIZE } from './zeo/client/options.js';
 export type { ClientStorageOptions, ClientEncoding } from './zeo/client/options.js';
+export type { ClientPackOptions } from './zeo/client/pack-request.js';
 export type {
   ServerDisconnectedEvent,
   ConnectionAttemptFailedEvent,

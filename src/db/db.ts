@@ -85,6 +85,7 @@ export interface PoolStats {
   readonly max: number;
 }
 
+const SECONDS_PER_DAY = 86_400;
 const ROOT_CLASS = new PyGlobal('persistent.mapping', 'PersistentMapping');
 
 function checkCount(name: string, value: number | undefined, min: number, allowInfinity = false): void {
@@ -132,6 +133,7 @@ export class DB {
   readonly #pool: Pool<Connection>;
   readonly #host: ConnectionHost;
   readonly #connections = new Set<Connection>();
+  readonly #logger: Logger;
   readonly #onInvalidation = (invalidation: Invalidation): void => this.#route(invalidation, undefined);
   // A ZEO ClientStorage emits `connected` after every (re)connection: like ZODB, distrust every cached object then.
   readonly #onConnected = (): void => {
@@ -161,6 +163,7 @@ export class DB {
     this.#lastTid = storage.lastTransaction();
     const registry = options.classRegistry ?? defaultClassRegistry;
     const logger = options.logger ?? silentLogger;
+    this.#logger = logger;
     this.#host = {
       db: this,
       storage,
@@ -322,6 +325,27 @@ export class DB {
       randomize: retry.randomize,
       shouldRetry: ({ error }) => isRetryableError(error),
     });
+  }
+
+  /**
+   * Packs the storage (ZODB's `DB.pack`): removes the object revisions
+   * that are no longer current as of `time` (seconds since the Unix epoch,
+   * default now) minus `days` days, and, when the storage collects
+   * garbage, the objects the root no longer reaches then. Connections may
+   * go on meanwhile. A failure is logged and rethrown. The storage judges
+   * the time, as in ZODB.
+   * @throws ConnectionStateError once closed; the storage's errors, such
+   *   as `PackError` (a bad time) or `ReadOnlyError`.
+   */
+  async pack(time?: number, days = 0): Promise<void> {
+    this.#checkOpen();
+    const t = (time ?? Date.now() / 1000) - days * SECONDS_PER_DAY;
+    try {
+      await this.#storage.pack(t);
+    } catch (error) {
+      this.#logger.error({ err: error, database: this.#databaseName }, `packing database ${JSON.stringify(this.#databaseName)} failed`);
+      throw error;
+    }
   }
 
   /**

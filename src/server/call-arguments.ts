@@ -5,7 +5,7 @@
  * was one-way.
  */
 import { describeType } from '../zeo/wire/message.js';
-import type { ZeoValue } from '../zeo/wire/values.js';
+import { PyFloat, type ZeoValue } from '../zeo/wire/values.js';
 
 /** Throws a `TypeError` unless `args` has `min` to `max` items. */
 export function checkArity(method: string, args: readonly ZeoValue[], min: number, max = min): void {
@@ -49,6 +49,16 @@ export function intArg(method: string, args: readonly ZeoValue[], index: number,
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`${method}(): ${what} must be an int, got ${describeType(value ?? null)}`);
   }
+  return value;
+}
+
+/** Argument `index` as a number: a float (an integral one arrives as `PyFloat`) or an int, as Python's arithmetic takes either. */
+export function numberArg(method: string, args: readonly ZeoValue[], index: number, what: string): number {
+  const value = args[index];
+  if (value instanceof PyFloat) return value.value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value !== 'number') throw new TypeError(`${method}(): ${what} must be a float, got ${describeType(value ?? null)}`);
   return value;
 }
 

@@ -1,19 +1,22 @@
 /**
  * One storage as the server serves it: the storage, its counters, its
  * invalidation queue, the connections registered for it, and the fan-out
- * of `invalidateTransaction` after each commit.
+ * of `invalidateTransaction` after each commit and of `info` after a pack.
  */
 import type { Logger } from '../logger.js';
 import type { Oid, Tid } from '../storage/oid.js';
 import type { Invalidation, Storage } from '../storage/storage.js';
+import type { ZeoValue } from '../zeo/wire/values.js';
 import { InvalidationQueue } from './invalidation-queue.js';
 import { StorageStats } from './server-stats.js';
 import { storageStatus, type StorageStatus } from './status.js';
 
-/** What the hosted storage needs from a registered connection. */
-export interface InvalidationTarget {
+/** What the hosted storage needs from a registered connection: the one-way calls it pushes. */
+export interface RegisteredClient {
   /** Sends `invalidateTransaction(tid, oids)` (one-way). */
   sendInvalidation(tid: Tid, oids: readonly Oid[]): void;
+  /** Sends `info(info)` (one-way). */
+  sendInfo(info: ZeoValue): void;
 }
 
 /** Settings shared by every hosted storage of a server. */
@@ -38,11 +41,11 @@ export class HostedStorage {
   readonly stats: StorageStats;
   /** Recent transactions for `getInvalidations`. */
   readonly invalidations: InvalidationQueue;
-  readonly #targets = new Set<InvalidationTarget>();
+  readonly #targets = new Set<RegisteredClient>();
   readonly #options: HostingOptions;
   readonly #onInvalidation = (invalidation: Invalidation): void => this.#fanOut(invalidation);
   /** The connection finishing a commit right now (it gets no invalidation for it). */
-  #committer: InvalidationTarget | undefined;
+  #committer: RegisteredClient | undefined;
   /** Votes waiting for the storage's commit lock. */
   waiting = 0;
 
@@ -67,12 +70,12 @@ export class HostedStorage {
   }
 
   /** Adds a registered connection; it gets `invalidateTransaction` for every later commit. */
-  register(target: InvalidationTarget): void {
+  register(target: RegisteredClient): void {
     this.#targets.add(target);
   }
 
   /** Removes a connection (closed). */
-  unregister(target: InvalidationTarget): void {
+  unregister(target: RegisteredClient): void {
     this.#targets.delete(target);
   }
 
@@ -81,12 +84,37 @@ export class HostedStorage {
    * other registered connection is sent the invalidation as soon as the
    * storage reports the commit durable, before `finish` resolves.
    */
-  async finishFor<T>(committer: InvalidationTarget, finish: () => Promise<T>): Promise<T> {
+  async finishFor<T>(committer: RegisteredClient, finish: () => Promise<T>): Promise<T> {
     this.#committer = committer;
     try {
       return await finish();
     } finally {
       this.#committer = undefined;
+    }
+  }
+
+  /** The storage's `length` and `size`, as Python's `get_size_info`. */
+  sizeInfo(): Map<ZeoValue, ZeoValue> {
+    return new Map<ZeoValue, ZeoValue>([
+      ['length', this.storage.getLength()],
+      ['size', this.storage.getSize()],
+    ]);
+  }
+
+  /**
+   * Packs the storage to `time` (seconds since the epoch), then sends every
+   * registered connection the new size info (Python's `_pack_impl` and
+   * `broadcast_info`). Rejects with the storage's error; nothing is sent then.
+   */
+  async pack(time: number): Promise<void> {
+    await this.storage.pack(time);
+    const info = this.sizeInfo();
+    for (const client of this.#targets) {
+      try {
+        client.sendInfo(info);
+      } catch (error) {
+        this.#options.logger.warn({ err: error, storage: this.name }, 'could not send the size info after a pack');
+      }
     }
   }
 

@@ -19,11 +19,11 @@ export const REGISTERED_METHODS: ReadonlySet<string> = new Set([
 
 /**
  * Exported by the reference server but not implemented here (no undo,
- * iteration, pack, blobs, restore or external GC in our storages); a call
- * gets a `NotImplementedError` reply, or closes the connection if one-way.
+ * iteration, blobs, restore or external GC in our storages); a call gets a
+ * `NotImplementedError` reply, or closes the connection if one-way.
  */
 export const UNIMPLEMENTED_METHODS: ReadonlySet<string> = new Set([
-  'pack', 'restorea', 'storeBlobStart', 'storeBlobChunk', 'storeBlobEnd', 'storeBlobShared', 'deleteObject',
+  'restorea', 'storeBlobStart', 'storeBlobChunk', 'storeBlobEnd', 'storeBlobShared', 'deleteObject',
   'record_iternext', 'sendBlob', 'undoa', 'iterator_start', 'iterator_next', 'iterator_record_start',
   'iterator_record_next',
 ]);

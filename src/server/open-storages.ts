@@ -48,6 +48,8 @@ export async function openLocalStorage(config: StorageConfig, options: OpenStora
       return FileStorage.open(config.path, {
         readOnly: options.readOnly === true || config.readOnly,
         create: config.create,
+        packGc: config.packGc,
+        packKeepOld: config.packKeepOld,
         fsync: options.fsync,
         logger: options.logger,
       });

@@ -10,7 +10,7 @@ import { ConflictError as StorageConflictError } from '../storage/errors.js';
 import type { TpcBeginOptions, TransactionMetaData } from '../storage/storage.js';
 import { StorageTransactionError } from '../zeo/errors.js';
 import { tuple, type ZeoValue } from '../zeo/wire/values.js';
-import type { HostedStorage, InvalidationTarget } from './hosted-storage.js';
+import type { HostedStorage, RegisteredClient } from './hosted-storage.js';
 import { isConflict, toWireError } from './wire-errors.js';
 
 /** Where a transaction is in the commit protocol. */
@@ -189,7 +189,7 @@ export class SessionTransaction {
    * Makes the voted transaction durable; `target`'s peers get the
    * invalidation before this resolves. Resolves with the new tid.
    */
-  async finish(hosted: HostedStorage, target: InvalidationTarget): Promise<Tid> {
+  async finish(hosted: HostedStorage, target: RegisteredClient): Promise<Tid> {
     if (this.#phase !== TRANSACTION_PHASES.voted) {
       throw new StorageTransactionError([`tpc_finish before a successful vote (transaction is ${this.#phase})`]);
     }

@@ -13,8 +13,8 @@ import { ReadOnlyError, ServerError, StorageTransactionError } from '../zeo/erro
 import { messageIdKey } from '../zeo/wire/message-id-key.js';
 import type { IncomingCall } from '../zeo/wire/rpc-session.js';
 import { PyFloat, tuple, type ZeoValue } from '../zeo/wire/values.js';
-import { bytesArg, checkArity, idArg, intArg, stringArg, textBytesArg, truthArg } from './call-arguments.js';
-import type { HostedStorage, InvalidationTarget } from './hosted-storage.js';
+import { bytesArg, checkArity, idArg, intArg, numberArg, stringArg, textBytesArg, truthArg } from './call-arguments.js';
+import type { HostedStorage, RegisteredClient } from './hosted-storage.js';
 import { UNIMPLEMENTED_METHODS } from './method-names.js';
 import { SessionTransaction, TRANSACTION_PHASES } from './session-transaction.js';
 import { statusToWire } from './status.js';
@@ -61,6 +61,13 @@ function loadBeforeReply(result: LoadBeforeResult | null): ZeoValue {
   return result === null ? null : tuple(result.data, result.serial, result.nextSerial);
 }
 
+/** Python's `repr` of the pack time as ZEO logs it (a float: `1700000000.0`). */
+function pythonFloatRepr(value: number): string {
+  // Python switches to exponent notation from 1e16 on, where JavaScript still writes digits.
+  if (Number.isInteger(value) && Math.abs(value) < 1e16) return `${value}.0`;
+  return String(value);
+}
+
 function rethrowForWire(error: unknown): never {
   throw toWireError(error);
 }
@@ -104,7 +111,7 @@ function historyReply(entries: HistoryEntry[]): ZeoValue {
 }
 
 /** One client's view of the server, after (and including) `register`. */
-export class StorageSession implements InvalidationTarget {
+export class StorageSession implements RegisteredClient {
   readonly #context: SessionContext;
   readonly #peer: SessionPeer;
   #hosted: HostedStorage | undefined;
@@ -152,6 +159,11 @@ export class StorageSession implements InvalidationTarget {
     this.#peer.callOneWay('invalidateTransaction', [tid, oids as Oid[]]);
   }
 
+  /** Sends `info(info)` to this client. */
+  sendInfo(info: ZeoValue): void {
+    this.#peer.callOneWay('info', [info]);
+  }
+
   #storage(): HostedStorage {
     // The connection lets only `register` through before registration.
     return this.#hosted as HostedStorage;
@@ -194,6 +206,8 @@ export class StorageSession implements InvalidationTarget {
         return this.#tpcAbort(args);
       case 'getInvalidations':
         return this.#getInvalidations(args);
+      case 'pack':
+        return this.#pack(args);
       case 'ping':
         return null;
       case 'loadSerial':
@@ -242,11 +256,9 @@ export class StorageSession implements InvalidationTarget {
   }
 
   #info(full: boolean): ZeoValue {
-    const { storage } = this.#storage();
-    const info = new Map<ZeoValue, ZeoValue>([
-      ['length', storage.getLength()],
-      ['size', storage.getSize()],
-    ]);
+    const hosted = this.#storage();
+    const { storage } = hosted;
+    const info = hosted.sizeInfo();
     if (full) {
       info.set('name', storage.getName());
       info.set('supportsUndo', false);
@@ -397,6 +409,36 @@ export class StorageSession implements InvalidationTarget {
     this.#txn = undefined;
     this.#txnHandle = null;
     this.#storage().stats.activeTxns -= 1;
+  }
+
+  /**
+   * Python's `pack(time, wait=1)`, allowed on read-only connections too
+   * (a storage that is itself read-only refuses). With `wait` the reply
+   * comes once the pack is done; without, at once, the pack going on in
+   * the background and a failure only logged (it is logged either way).
+   * Other calls are answered meanwhile in both cases.
+   */
+  #pack(args: readonly ZeoValue[]): ZeoValue | Promise<ZeoValue> {
+    checkArity('pack', args, 1, 2);
+    const time = numberArg('pack', args, 0, 'time');
+    const wait = args.length < 2 || truthArg(args, 1);
+    const hosted = this.#storage();
+    const { logger } = this.#context;
+    const fields = { storage: hosted.name, label: this.#label };
+    const described = `pack(time=${pythonFloatRepr(time)})`;
+    logger.info(fields, `${described} started...`);
+    const run = hosted.pack(time).then(
+      () => logger.info(fields, `${described} complete`),
+      (error: unknown) => {
+        // Logged whether or not the client waits: it is the server's storage that could not be packed.
+        const message = error instanceof Error ? error.message : String(error);
+        logger.error({ ...fields, err: error }, `${described} failed: ${message}`);
+        throw error;
+      },
+    );
+    if (wait) return run.then(() => null, rethrowForWire);
+    run.catch(() => undefined);
+    return null;
   }
 
   #getInvalidations(args: readonly ZeoValue[]): ZeoValue {

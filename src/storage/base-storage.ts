@@ -16,6 +16,7 @@ import type {
   Invalidation,
   LoadBeforeResult,
   LoadResult,
+  PackOptions,
   Storage,
   StorageEvents,
   TpcBeginOptions,
@@ -130,6 +131,8 @@ export abstract class BaseStorage extends EventEmitter<StorageEvents> implements
   abstract history(oid: Oid, size?: number): Promise<HistoryEntry[]>;
   /** {@inheritDoc Storage.lastInvalidations} */
   abstract lastInvalidations(count: number): Promise<Invalidation[]>;
+  /** {@inheritDoc Storage.pack} */
+  abstract pack(time: number, options?: PackOptions): Promise<void>;
 
   /** @internal The serial of the newest record of `oid`, `null` if never stored. */
   protected abstract currentSerial(oid: Oid): Promise<Tid | null>;
@@ -145,6 +148,22 @@ export abstract class BaseStorage extends EventEmitter<StorageEvents> implements
   /** @internal Throws `StorageClosedError` after `close()`. */
   protected checkOpen(): void {
     if (this.#closed) throw new StorageClosedError(this.#name);
+  }
+
+  /**
+   * @internal Runs `work` holding the commit lock, queued behind the
+   * transactions already waiting, so no transaction is between `tpcBegin`
+   * and its end meanwhile (a pack swaps files under it).
+   */
+  protected async withCommitLock<T>(work: () => Promise<T>): Promise<T> {
+    const owner = {};
+    await this.#lock.acquire(owner);
+    try {
+      this.checkOpen();
+      return await work();
+    } finally {
+      this.#lock.release(owner);
+    }
   }
 
   /** @internal Validates an oid or tid argument. */

@@ -35,6 +35,8 @@ export const STORAGE_ERROR_CODES = Object.freeze({
   locked: 'STORAGE_LOCKED',
   /** The storage is closed ({@link StorageClosedError}). */
   closed: 'STORAGE_CLOSED',
+  /** A pack could not run or failed ({@link PackError}). */
+  pack: 'STORAGE_PACK',
   /** A commit failed after it was asked to finish: it may or may not be durable ({@link TransactionOutcomeUnknownError}). */
   outcomeUnknown: 'STORAGE_OUTCOME_UNKNOWN',
 } as const);
@@ -218,6 +220,18 @@ export class StorageClosedError extends StorageError {
   /** @internal */
   constructor(name: string) {
     super(STORAGE_ERROR_CODES.closed, `storage ${name} is closed`);
+  }
+}
+
+/**
+ * A pack refused or failed (ZODB's `FileStorageError` from `pack`): a bad
+ * pack time, a pack already running, or a reference to an object that
+ * does not exist at the pack time. The storage is unchanged.
+ */
+export class PackError extends StorageError {
+  /** @internal */
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(STORAGE_ERROR_CODES.pack, message, options);
   }
 }
 

@@ -83,6 +83,16 @@ export interface Invalidation {
  */
 export type ConflictResolver = (oid: Oid, committedSerial: Tid, oldSerial: Tid, newData: Buffer) => Promise<Buffer | null>;
 
+/** Options of {@link Storage.pack}. */
+export interface PackOptions {
+  /**
+   * Also remove objects that the root no longer reaches at the pack time
+   * (ZODB's `pack-gc`). Without it only old revisions are removed.
+   * @defaultValue the storage's own setting (FileStorage: `packGc`, true)
+   */
+  readonly gc?: boolean;
+}
+
 /** Events of a {@link Storage}. */
 export interface StorageEvents {
   /**
@@ -160,6 +170,18 @@ export interface Storage extends EventEmitter<StorageEvents> {
   tpcFinish(txn: TransactionMetaData): Promise<Tid>;
   /** Abandons `txn` (a no-op if it is not the current transaction). */
   tpcAbort(txn: TransactionMetaData): Promise<void>;
+
+  /**
+   * Removes what is no longer needed as of `time` (seconds since the Unix
+   * epoch, as in ZODB): every revision older than the one current at that
+   * time, and, with garbage collection, every object the root does not
+   * reach then. Revisions written after `time` are kept. Commits and loads
+   * go on meanwhile. Resolves when the pack is done (also when there was
+   * nothing to remove); rejects with `PackError` for a bad time, a pack
+   * already running or a dangling reference, and with `ReadOnlyError` on a
+   * read-only storage.
+   */
+  pack(time: number, options?: PackOptions): Promise<void>;
 
   /** Releases files and locks; idempotent. A transaction in progress is aborted. */
   close(): Promise<void>;

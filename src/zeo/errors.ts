@@ -25,6 +25,14 @@ export const PYTHON_EXCEPTION_CLASSES = Object.freeze({
   readOnly: 'ZODB.POSException.ReadOnlyError',
   /** A two-phase-commit call out of order. */
   storageTransaction: 'ZODB.POSException.StorageTransactionError',
+  /**
+   * A FileStorage failure; what a server raises for a refused pack (a bad
+   * pack time, a pack already running). A reply to `pack` with it becomes
+   * a {@link PackError}.
+   */
+  fileStorage: 'ZODB.FileStorage.FileStorage.FileStorageError',
+  /** FileStorage's own pack failure (a `FileStorageError`); a {@link PackError} too. */
+  fileStoragePack: 'ZODB.FileStorage.FileStorage.PackError',
 } as const);
 
 /**
@@ -303,6 +311,29 @@ export class StorageTransactionError extends storage.StorageTransactionError imp
   }
 }
 
+/**
+ * The wire form of a failed or refused pack: the storage layer's
+ * {@link storage.PackError} plus the Python class and args the server
+ * sent. Our server sends a `PackError` as
+ * `ZODB.FileStorage.FileStorage.FileStorageError(message)`, what Python's
+ * FileStorage raises for a bad pack time or a pack already running.
+ */
+export class PackError extends storage.PackError implements ServerException {
+  /** The Python class this error stands for. */
+  readonly pythonClass: string;
+  /** The exception's args as the server sent them. */
+  readonly args: readonly ZeoValue[];
+
+  /** @internal */
+  constructor(pythonClass: string = PYTHON_EXCEPTION_CLASSES.fileStorage, args: readonly ZeoValue[] = []) {
+    const [first] = args;
+    const described = args.map((a) => (a instanceof Uint8Array ? `0x${Buffer.from(a).toString('hex')}` : String(a)));
+    super(typeof first === 'string' ? first : `the server could not pack: ${pythonClass}(${described.join(', ')})`);
+    this.pythonClass = pythonClass;
+    this.args = args;
+  }
+}
+
 /** Whether `error` is one of the classes above that stand for an exception the server raised. */
 export function isServerException(error: unknown): error is ServerException {
   return (
@@ -312,6 +343,7 @@ export function isServerException(error: unknown): error is ServerException {
     error instanceof BTreesConflictError ||
     error instanceof POSKeyError ||
     error instanceof ReadOnlyError ||
-    error instanceof StorageTransactionError
+    error instanceof StorageTransactionError ||
+    error instanceof PackError
   );
 }

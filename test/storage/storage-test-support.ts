@@ -1,13 +1,16 @@
 // Shared helpers of the storage tests: fixture paths, temp dirs, a recording
-// logger and a one-call commit.
+// logger, a one-call commit, and object records that refer to others.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { encodeRecord } from '../../src/pickle/encode.js';
+import { PyGlobal, tuple } from '../../src/pickle/values.js';
 import type { Oid, Tid } from '../../src/storage/oid.js';
 import type { Storage, TransactionMetaData } from '../../src/storage/storage.js';
+import { TimeStamp } from '../../src/storage/timestamp.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'zodb');
@@ -166,4 +169,31 @@ export async function rejects<E extends Error>(
     throw new Error(`expected the ${type.name} message to match ${pattern}, got: ${outcome.error.message}`);
   }
   return outcome.error;
+}
+
+const MAPPING = new PyGlobal('persistent.mapping', 'PersistentMapping');
+
+class PersistentId {
+  constructor(readonly pid: unknown) {}
+}
+
+/**
+ * A PersistentMapping record (as ZODB writes it) referring to `refs` and
+ * weakly to `weak`; `filler` changes its bytes and size.
+ */
+export function objectRecord(refs: readonly Oid[] = [], weak: readonly Oid[] = [], filler = ''): Buffer {
+  const data: Record<string, unknown> = { filler };
+  refs.forEach((oid, i) => (data[`r${i}`] = new PersistentId(tuple(oid, MAPPING))));
+  weak.forEach((oid, i) => (data[`w${i}`] = new PersistentId(['w', tuple(oid)])));
+  return encodeRecord(MAPPING, { data }, { persistentId: (value) => (value instanceof PersistentId ? value.pid : undefined) });
+}
+
+/** Seconds since the epoch halfway between two tids (a pack time between them). */
+export function timeBetween(earlier: Tid, later: Tid): number {
+  return (TimeStamp.fromBytes(earlier).timeTime() + TimeStamp.fromBytes(later).timeTime()) / 2;
+}
+
+/** A second after `tid`, in seconds since the epoch (a pack time after it). */
+export function timeAfter(tid: Tid): number {
+  return TimeStamp.fromBytes(tid).timeTime() + 1;
 }

@@ -9,14 +9,16 @@
  * through the thread pool so that loads go on meanwhile.
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { BaseStorage, type BaseStorageOptions } from '../base-storage.js';
-import { POSKeyError, StorageTransactionError } from '../errors.js';
+import { PackError, POSKeyError, ReadOnlyError, StorageClosedError, StorageTransactionError } from '../errors.js';
 import { oidKey, type Oid, type OidKey, type Tid } from '../oid.js';
 import type { PendingTransaction } from '../pending-transaction.js';
-import type { HistoryEntry, Invalidation, LoadBeforeResult, LoadResult } from '../storage.js';
+import type { HistoryEntry, Invalidation, LoadBeforeResult, LoadResult, PackOptions } from '../storage.js';
+import { packTid } from '../pack-time.js';
 import { TimeStamp } from '../timestamp.js';
 import { WindowReader, writeAllAt, writeAllAtSync } from './file-io.js';
 import {
@@ -34,8 +36,11 @@ import {
 import { scanFile } from './index-scanner.js';
 import { loadSavedIndex, MIN_INDEXED_POSITION, saveIndex, savedIndexPath } from './saved-index.js';
 import { LockFile } from './lock-file.js';
+import { PackCopier } from './pack-copier.js';
+import { findSurvivors } from './pack-reachability.js';
 import { RecordReader } from './record-reader.js';
 import { cutOffDamagedTail } from './tail-repair.js';
+import { TimeSlicer } from './time-slice.js';
 
 /** Options of {@link FileStorage.open}. */
 export interface FileStorageOptions extends BaseStorageOptions {
@@ -47,6 +52,10 @@ export interface FileStorageOptions extends BaseStorageOptions {
   fsync?: boolean;
   /** The storage name. @defaultValue the path as given */
   name?: string;
+  /** Garbage-collect when packing, unless `pack()` says otherwise (ZConfig `pack-gc`). @defaultValue true */
+  packGc?: boolean;
+  /** Keep the file as it was before the last pack as `<path>.old` (ZConfig `pack-keep-old`). @defaultValue true */
+  packKeepOld?: boolean;
 }
 
 interface OpenedFile {
@@ -66,6 +75,8 @@ interface VotedWrite {
 }
 
 const FUTURE_CRITICAL_SECONDS = 30 * 60;
+// A pack gives way to loads and commits this often.
+const PACK_SLICE_MS = 5;
 // Transactions up to this size are written synchronously: copying them into
 // the page cache takes less than a thread-pool round trip. Larger ones are
 // written asynchronously so that loads go on meanwhile.
@@ -80,12 +91,16 @@ const PACKED_STATUS = Buffer.of(TxnStatus.packed);
  */
 export class FileStorage extends BaseStorage {
   readonly #path: string;
-  readonly #handle: FileHandle;
+  // Both replaced, with #end, when a pack swaps in the packed file.
+  #handle: FileHandle;
+  #index: Map<OidKey, number>;
   readonly #lock: LockFile | undefined;
-  readonly #index: Map<OidKey, number>;
   readonly #reader: RecordReader;
   readonly #logger: Logger;
   readonly #fsync: boolean;
+  readonly #packGc: boolean;
+  readonly #packKeepOld: boolean;
+  #packing = false;
   #end: number;
   #voted: VotedWrite | undefined;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -100,7 +115,9 @@ export class FileStorage extends BaseStorage {
     this.#end = opened.end;
     this.#logger = opened.logger;
     this.#fsync = options.fsync !== false;
-    this.#reader = new RecordReader(opened.path, () => opened.handle.fd, () => this.#end);
+    this.#packGc = options.packGc !== false;
+    this.#packKeepOld = options.packKeepOld !== false;
+    this.#reader = new RecordReader(opened.path, () => this.#handle.fd, () => this.#end);
   }
 
   /**
@@ -299,6 +316,115 @@ export class FileStorage extends BaseStorage {
     return result;
   }
 
+  /**
+   * Removes what is no longer needed as of `time` (seconds since the Unix
+   * epoch, as in ZODB): every revision older than the one current at that
+   * time, and, with garbage collection (`options.gc`, else the `packGc`
+   * option), every object the root does not reach then. Revisions written
+   * after `time` are kept.
+   *
+   * As ZODB's FileStorage does, the packed copy is written to
+   * `<path>.pack` while loads and commits go on; then, holding the commit
+   * lock, the last commits are copied, the file is renamed to
+   * `<path>.old` (kept unless `packKeepOld` is false) and the copy takes
+   * its place. Until that rename the file is untouched, so a failed or
+   * interrupted pack loses nothing. Nothing to remove, or a file packed to
+   * this time already, leaves the file as it is.
+   *
+   * @throws PackError for a bad time, a pack already running, a missing
+   *   root or a dangling reference (with garbage collection)
+   * @throws ReadOnlyError on a read-only storage
+   */
+  async pack(time: number, options: PackOptions = {}): Promise<void> {
+    this.checkOpen();
+    if (this.isReadOnly()) throw new ReadOnlyError(this.getName());
+    const stop = packTid(time, this.getName());
+    if (this.#index.size === 0) return;
+    if (this.#packing) throw new PackError(`${this.#path} is already being packed`);
+    this.#packing = true;
+    const run = this.#pack(stop, options.gc ?? this.#packGc);
+    this.#packRun = run;
+    try {
+      await run;
+    } finally {
+      this.#packing = false;
+      this.#packRun = undefined;
+    }
+  }
+
+  #packRun: Promise<void> | undefined;
+
+  async #pack(stop: Tid, gc: boolean): Promise<void> {
+    const path = this.#path;
+    const checkCancelled = (): void => {
+      if (this.closed) throw new StorageClosedError(this.getName());
+    };
+    const slicer = new TimeSlicer(PACK_SLICE_MS, checkCancelled);
+    await rm(`${path}.old`, { force: true });
+    // A handle of its own: the storage's may be swapped or closed meanwhile.
+    const source = await open(path, 'r');
+    let out: FileHandle | undefined;
+    try {
+      const startEnd = this.#end;
+      // Reads never go past a committed end: what lies beyond may still change.
+      const window = new WindowReader(path, source, startEnd);
+      const records = new RecordReader(path, () => source.fd, () => this.#end);
+      const survivors = await findSurvivors({ path, window, records, end: startEnd, packTid: stop, gc, slicer });
+      if (survivors.redundant) {
+        this.#logger.info({ path }, 'The database has already been packed to a later time or no changes have been made since the last pack');
+        return;
+      }
+      out = await open(`${path}.pack`, 'w+');
+      const copier = new PackCopier(path, source, records, survivors, out);
+      await copier.copyToPackTime(slicer);
+      // As ZODB: nothing freed, nothing to swap.
+      if (copier.end === survivors.packPos) return;
+      // Most of what came after the pack time is copied while commits go on...
+      await copier.copyUpTo(this.#end, slicer);
+      // ...the rest, and the swap, with them held off.
+      await this.withCommitLock(async () => {
+        await copier.copyUpTo(this.#end, slicer);
+        await copier.finish();
+        checkCancelled();
+        await this.#swapIn(copier.index, copier.end);
+      });
+    } finally {
+      await out?.close();
+      await source.close();
+      await rm(`${path}.pack`, { force: true });
+    }
+    if (!this.#packKeepOld) await rm(`${path}.old`, { force: true });
+    await trySaveIndex(path, this.#end, this.#index, this.#logger);
+    this.#logger.info({ path, size: this.#end }, `${path} packed to ${this.#end} bytes`);
+  }
+
+  // Renames the file to .old and the packed copy into its place, then reads
+  // from the new file. Called with the commit lock held and the copy synced.
+  async #swapIn(index: Map<OidKey, number>, end: number): Promise<void> {
+    const path = this.#path;
+    // The saved index describes the old file: it must not survive a crash
+    // that leaves the new one in place.
+    await rm(savedIndexPath(path), { force: true });
+    await rename(path, `${path}.old`);
+    let handle: FileHandle;
+    try {
+      await rename(`${path}.pack`, path);
+      handle = await open(path, fsConstants.O_RDWR);
+    } catch (error) {
+      await rename(`${path}.old`, path).catch(() => undefined);
+      throw new PackError(`cannot put the packed copy of ${path} in place; the file is as it was`, { cause: error });
+    }
+    await syncDirectory(dirname(path));
+    const old = this.#handle;
+    // One synchronous step: loads see either the old file or the new one.
+    this.#handle = handle;
+    this.#index = index;
+    this.#end = end;
+    // Reads begun on the old file finish there.
+    await Promise.allSettled([...this.#inflight]);
+    await old.close();
+  }
+
   /** @internal */
   protected async currentSerial(oid: Oid): Promise<Tid | null> {
     const pos = this.#index.get(oidKey(oid));
@@ -382,6 +508,8 @@ export class FileStorage extends BaseStorage {
 
   /** @internal */
   protected async closeStorage(): Promise<void> {
+    // A pack stops at its next step once the storage is closed.
+    await this.#packRun?.catch(() => undefined);
     await Promise.allSettled([...this.#inflight]);
     try {
       if (this.#lock !== undefined) {
@@ -407,6 +535,15 @@ async function trySaveIndex(path: string, end: number, index: ReadonlyMap<OidKey
     else await saveIndex(path, end, index);
   } catch (error) {
     logger.error({ err: error, path }, `${path}: could not save the index: ${(error as Error).message}`);
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
 

@@ -31,6 +31,7 @@ import { ClientTransaction } from './client-transaction.js';
 import { ConnectionManager } from './connection-manager.js';
 import { ClientStorageClosedError, UnsupportedOperationError } from './errors.js';
 import { OidPool } from './oid-pool.js';
+import { packArguments, packFailure, type ClientPackOptions } from './pack-request.js';
 import { resolveClientOptions, type ClientStorageOptions, type ResolvedClientOptions } from './options.js';
 import { parseZeoAddresses, type ZeoAddressInput } from './server-address.js';
 import type { Registration, ServerConnection, ServerConnectionDelegate } from './server-connection.js';
@@ -249,6 +250,28 @@ export class ClientStorage extends EventEmitter<ClientStorageEvents> {
   /** A round trip to the server: every invalidation it sent before answering has been processed when this resolves. */
   async ping(): Promise<void> {
     await this.#call('ping', []);
+  }
+
+  /**
+   * Packs the server's storage to `time` (seconds since the epoch, default
+   * now) minus `options.days`, as ZEO's `ClientStorage.pack`. Allowed on a
+   * read-only client or connection, as in ZEO (a storage that is itself
+   * read-only refuses). With `wait` (the default) it resolves once the
+   * pack is done; otherwise once the server has started it. Other calls go
+   * on meanwhile. Garbage collection follows the server's `pack-gc`
+   * setting: `options.gc` cannot be sent.
+   * @throws PackError for a bad time or when the server's storage refuses
+   *   or fails the pack (the `ZODB.FileStorage.FileStorage.FileStorageError`
+   *   or `KeyError` a Python server raises included); ReadOnlyError from a
+   *   read-only storage; UnsupportedOperationError when `options.gc` is given.
+   */
+  async pack(time?: number, options: ClientPackOptions = {}): Promise<void> {
+    const args = packArguments(time, options);
+    try {
+      await this.#call('pack', args);
+    } catch (error) {
+      throw packFailure(error);
+    }
   }
 
   /** A fresh oid from the pool the server fills in batches of 100. @throws ReadOnlyError on a read-only client. */
