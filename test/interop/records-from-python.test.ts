@@ -16,6 +16,7 @@ import { PersistentWeakRef } from '../../src/db/references.js';
 import { PyFloat, Tuple, tuple } from '../../src/pickle/values.js';
 import { MappingStorage } from '../../src/storage/mapping-storage.js';
 import { z64 } from '../../src/storage/oid.js';
+import { recordReferences } from '../../src/storage/record-references.js';
 import { interopRegistry, Keyed, Note, pythonClassName } from './interop-app.js';
 import { PythonWorker } from './python-worker.js';
 import { fillStorage, storageRecords, type HexRecords } from './storage-records.js';
@@ -31,6 +32,8 @@ interface PythonObject {
 interface PythonWritten {
   records: HexRecords;
   objects: Record<string, PythonObject>;
+  /** oid → the persistent references Python's unpickler met in its record: `[form, oid]`. */
+  references: Record<string, Array<[string, string]>>;
 }
 
 const int = (n: number): Tagged => ({ int: String(n) });
@@ -129,6 +132,18 @@ describe('interop: Python records → object layer (and back, byte-identical)', 
     expect(note.nested).to.deep.equal({ k: [1, { deep: null }], flag: true, off: false });
     expect([...(note.by_int as Map<number, string>)]).to.deep.equal([[1, 'one'], [2, 'two']]);
     expect(note.text).to.equal('caf\u00e9 \u2603 \u{1f600}');
+  });
+
+  it("finds the references a pack follows as Python's unpickler meets them, weak ones left out", () => {
+    let weak = 0;
+    for (const [oid, data] of Object.entries(written.records)) {
+      const python = written.references[oid] ?? [];
+      weak += python.filter(([form]) => form === 'weak').length;
+      const strong = python.filter(([form]) => form !== 'weak').map(([, ref]) => ref);
+      expect(recordReferences(Buffer.from(data, 'hex')).map((ref) => ref.toString('hex')), `references of ${oid}`).to.deep.equal(strong);
+    }
+    // The scenario has weak references, BTrees and bare-oid references: the comparison covers them.
+    expect(weak).to.be.greaterThan(0);
   });
 
   it('resolves references to the same objects: (oid, class), bare oids and weak references', async () => {
